@@ -1,0 +1,41 @@
+//! `sma`: generate and prove the templates that connect Kubernetes clusters to AWS
+//! Secrets Manager through the External Secrets Operator.
+//!
+//! This binary is thin: every subcommand parses its flags and calls a library crate.
+
+mod generate;
+mod simulate;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Secret Manager Access: generate and prove ESO access to AWS Secrets Manager.
+#[derive(Parser)]
+#[command(name = "sma", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Render CloudFormation, IAM policy and ESO manifests for each access.
+    Generate(generate::GenerateArgs),
+    /// Evaluate authorization cases (JSON Lines in, one JSON line out per case).
+    Simulate(simulate::SimulateArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Generate(args) => generate::run(args),
+        Command::Simulate(args) => simulate::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

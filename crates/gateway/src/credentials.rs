@@ -1,0 +1,530 @@
+//! Who signed a request: the credential store and SigV4 authentication.
+//!
+//! Keys come from four places: the root convention of LocalStack (access key `test` or a
+//! 12-digit account id, one shared secret; configurable), access keys whose secrets
+//! passed through the gateway in `CreateAccessKey` answers, STS sessions whose secrets
+//! and tokens passed through in `AssumeRole*`/`GetSessionToken` answers, and keys
+//! registered through the admin API (keys a CloudFormation stack made inside
+//! LocalStack). Secrets and tokens never appear in `Debug` output or logs.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use http::{HeaderMap, Method, Uri};
+
+use crate::crypto::ct_eq;
+use crate::errors::AuthFailure;
+use crate::sigv4::{self, SigV4Auth, SigV4Error};
+
+/// How root credentials are recognised (LocalStack's convention by default).
+#[derive(Clone)]
+pub struct RootCredentials {
+    /// Secret accepted for every root access key (LocalStack: `test`).
+    pub secret: String,
+    /// Access key ids naming a fixed account (LocalStack: `test` → `000000000000`).
+    pub named_keys: Vec<(String, String)>,
+    /// Whether a 12-digit access key id is the root of that account.
+    pub account_id_keys: bool,
+}
+
+impl Default for RootCredentials {
+    fn default() -> Self {
+        Self {
+            secret: "test".into(),
+            named_keys: vec![("test".into(), "000000000000".into())],
+            account_id_keys: true,
+        }
+    }
+}
+
+impl std::fmt::Debug for RootCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RootCredentials")
+            .field("secret", &"<redacted>")
+            .field("named_keys", &self.named_keys)
+            .field("account_id_keys", &self.account_id_keys)
+            .finish()
+    }
+}
+
+/// Whether `s` is a 12-digit AWS account id.
+pub fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A web-identity session's origin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebIdentity {
+    /// The OIDC provider ARN.
+    pub provider_arn: String,
+    /// The token's `sub`.
+    pub subject: String,
+    /// The audience that matched a client id.
+    pub audience: String,
+}
+
+/// What a session stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionKind {
+    /// A role session (`AssumeRole`, `AssumeRoleWithWebIdentity`).
+    AssumedRole {
+        /// `arn:aws:iam::ACCT:role/PATH/NAME` as given in the request.
+        role_arn: String,
+        /// Role name.
+        role_name: String,
+        /// Session name.
+        session_name: String,
+        /// `arn:aws:sts::ACCT:assumed-role/NAME/SESSION`.
+        assumed_role_arn: String,
+        /// `AROA…:SESSION` as LocalStack answered.
+        assumed_role_id: String,
+        /// Whether the session was obtained with role-session credentials (chaining).
+        chained: bool,
+        /// Present for web-identity sessions.
+        web_identity: Option<WebIdentity>,
+    },
+    /// A `GetSessionToken` session: the same principal as the long-term key.
+    SessionToken {
+        /// The principal behind the session.
+        base: Box<Identity>,
+    },
+}
+
+/// A temporary-credential session remembered by the gateway.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// Account of the session's principal.
+    pub account: String,
+    /// Role session or session token.
+    pub kind: SessionKind,
+    /// Inline session policy (`Policy`), if any.
+    pub session_policy: Option<String>,
+    /// Managed session policies (`PolicyArns`).
+    pub session_policy_arns: Vec<String>,
+    /// Session tags (transitive tags of a chained session included).
+    pub tags: Vec<(String, String)>,
+    /// Keys of transitive session tags.
+    pub transitive_tag_keys: Vec<String>,
+    /// `SourceIdentity`, if set.
+    pub source_identity: Option<String>,
+    /// When the credentials were issued (Unix seconds).
+    pub issued_at: i64,
+    /// When the credentials expire (Unix seconds).
+    pub expires_at: i64,
+}
+
+impl Session {
+    /// The session's ARN as AWS reports it for the caller.
+    pub fn arn(&self) -> String {
+        match &self.kind {
+            SessionKind::AssumedRole {
+                assumed_role_arn, ..
+            } => assumed_role_arn.clone(),
+            SessionKind::SessionToken { base } => base.fallback_arn(),
+        }
+    }
+
+    /// Whether this session has a session policy (inline or managed).
+    pub fn has_session_policy(&self) -> bool {
+        self.session_policy.is_some() || !self.session_policy_arns.is_empty()
+    }
+}
+
+/// The authenticated principal of a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Identity {
+    /// The account root user.
+    Root {
+        /// Account id.
+        account: String,
+    },
+    /// An IAM user's long-term key.
+    User {
+        /// Account id.
+        account: String,
+        /// User name.
+        name: String,
+    },
+    /// Temporary credentials.
+    Session(Arc<Session>),
+}
+
+impl Identity {
+    /// The principal's account.
+    pub fn account(&self) -> &str {
+        match self {
+            Identity::Root { account } | Identity::User { account, .. } => account,
+            Identity::Session(s) => &s.account,
+        }
+    }
+
+    /// Whether the principal is (or acts as) the account root user.
+    pub fn is_root(&self) -> bool {
+        match self {
+            Identity::Root { .. } => true,
+            Identity::Session(s) => {
+                matches!(&s.kind, SessionKind::SessionToken { base } if base.is_root())
+            }
+            Identity::User { .. } => false,
+        }
+    }
+
+    /// An ARN computable without LocalStack (a user's path is assumed `/`; the
+    /// authorizer uses the real ARN read from IAM).
+    pub fn fallback_arn(&self) -> String {
+        match self {
+            Identity::Root { account } => format!("arn:aws:iam::{account}:root"),
+            Identity::User { account, name } => format!("arn:aws:iam::{account}:user/{name}"),
+            Identity::Session(s) => s.arn(),
+        }
+    }
+}
+
+/// Where a stored key came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeySource {
+    /// Captured from an answer relayed by the gateway.
+    Captured,
+    /// Registered through the admin API or the library handle.
+    Registered,
+}
+
+struct StoredKey {
+    secret: String,
+    session_token: Option<String>,
+    identity: Identity,
+    active: bool,
+    #[allow(dead_code)]
+    source: KeySource,
+}
+
+/// Known access keys. Cheap to share (`Arc`), safe to use from many tasks.
+pub struct CredentialStore {
+    root: RootCredentials,
+    keys: RwLock<HashMap<String, StoredKey>>,
+}
+
+impl std::fmt::Debug for CredentialStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.keys.read().map(|k| k.len()).unwrap_or(0);
+        f.debug_struct("CredentialStore")
+            .field("root", &self.root)
+            .field("keys", &n)
+            .finish()
+    }
+}
+
+impl CredentialStore {
+    /// A store with the given root convention and no other key.
+    pub fn new(root: RootCredentials) -> Self {
+        Self {
+            root,
+            keys: RwLock::new(HashMap::new()),
+        }
+    }
+
+    fn root_account(&self, akid: &str) -> Option<String> {
+        if let Some((_, acct)) = self.root.named_keys.iter().find(|(k, _)| k == akid) {
+            return Some(acct.clone());
+        }
+        (self.root.account_id_keys && is_account_id(akid)).then(|| akid.to_string())
+    }
+
+    /// Authenticates a signed request: known key, exact signature, date window, session
+    /// token, session expiry — in that order.
+    #[allow(clippy::too_many_arguments)]
+    pub fn authenticate(
+        &self,
+        auth: &SigV4Auth,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+        body: &[u8],
+        now: i64,
+    ) -> Result<Identity, AuthFailure> {
+        let (secret, token, identity, active) = {
+            let keys = self.keys.read().map_err(|_| AuthFailure::UnknownKey)?;
+            match keys.get(&auth.access_key_id) {
+                Some(k) => (
+                    k.secret.clone(),
+                    k.session_token.clone(),
+                    k.identity.clone(),
+                    k.active,
+                ),
+                None => match self.root_account(&auth.access_key_id) {
+                    Some(account) => (
+                        self.root.secret.clone(),
+                        None,
+                        Identity::Root { account },
+                        true,
+                    ),
+                    None => return Err(AuthFailure::UnknownKey),
+                },
+            }
+        };
+        if !active {
+            return Err(AuthFailure::UnknownKey);
+        }
+        sigv4::verify(auth, method, uri, headers, body, &secret).map_err(|e| match e {
+            SigV4Error::Incomplete(m) => AuthFailure::Incomplete(m),
+            SigV4Error::Mismatch => AuthFailure::BadSignature,
+            SigV4Error::Expired(m) => AuthFailure::SignatureExpired(m),
+        })?;
+        sigv4::check_time(auth, now).map_err(|e| AuthFailure::SignatureExpired(e.to_string()))?;
+        match (&token, &auth.security_token) {
+            (Some(expected), Some(given)) => {
+                if !ct_eq(expected.as_bytes(), given.as_bytes()) {
+                    return Err(AuthFailure::InvalidToken);
+                }
+            }
+            (Some(_), None) | (None, Some(_)) => return Err(AuthFailure::InvalidToken),
+            (None, None) => {}
+        }
+        if let Identity::Session(s) = &identity {
+            if now >= s.expires_at {
+                return Err(AuthFailure::ExpiredToken);
+            }
+        }
+        Ok(identity)
+    }
+
+    /// Remembers an IAM user's access key.
+    pub fn insert_user_key(
+        &self,
+        access_key_id: &str,
+        secret: &str,
+        account: &str,
+        user: &str,
+        source: KeySource,
+    ) {
+        if let Ok(mut keys) = self.keys.write() {
+            keys.insert(
+                access_key_id.to_string(),
+                StoredKey {
+                    secret: secret.to_string(),
+                    session_token: None,
+                    identity: Identity::User {
+                        account: account.to_string(),
+                        name: user.to_string(),
+                    },
+                    active: true,
+                    source,
+                },
+            );
+        }
+    }
+
+    /// Remembers a session's credentials.
+    pub fn insert_session(
+        &self,
+        access_key_id: &str,
+        secret: &str,
+        token: &str,
+        session: Session,
+        source: KeySource,
+    ) {
+        if let Ok(mut keys) = self.keys.write() {
+            keys.insert(
+                access_key_id.to_string(),
+                StoredKey {
+                    secret: secret.to_string(),
+                    session_token: Some(token.to_string()),
+                    identity: Identity::Session(Arc::new(session)),
+                    active: true,
+                    source,
+                },
+            );
+        }
+    }
+
+    /// Forgets a key; it stops working at once. Returns whether it was known.
+    pub fn remove_key(&self, access_key_id: &str) -> bool {
+        self.keys
+            .write()
+            .map(|mut k| k.remove(access_key_id).is_some())
+            .unwrap_or(false)
+    }
+
+    /// Marks a key active or inactive (`UpdateAccessKey`).
+    pub fn set_active(&self, access_key_id: &str, active: bool) {
+        if let Ok(mut keys) = self.keys.write() {
+            if let Some(k) = keys.get_mut(access_key_id) {
+                k.active = active;
+            }
+        }
+    }
+
+    /// Forgets every long-term key of a user (`DeleteUser`).
+    pub fn remove_user(&self, account: &str, user: &str) {
+        if let Ok(mut keys) = self.keys.write() {
+            keys.retain(|_, k| !matches!(&k.identity, Identity::User { account: a, name } if a == account && name == user));
+        }
+    }
+
+    /// The identity a key stands for, if known (no authentication).
+    pub fn identity_of(&self, access_key_id: &str) -> Option<Identity> {
+        if let Some(k) = self.keys.read().ok()?.get(access_key_id) {
+            return Some(k.identity.clone());
+        }
+        self.root_account(access_key_id)
+            .map(|account| Identity::Root { account })
+    }
+
+    /// Drops sessions that expired more than an hour ago (bounded memory).
+    pub fn purge_expired(&self, now: i64) {
+        if let Ok(mut keys) = self.keys.write() {
+            keys.retain(
+                |_, k| !matches!(&k.identity, Identity::Session(s) if s.expires_at + 3600 < now),
+            );
+        }
+    }
+
+    /// Number of stored (non-root) keys.
+    pub fn len(&self) -> usize {
+        self.keys.read().map(|k| k.len()).unwrap_or(0)
+    }
+
+    /// Whether no non-root key is stored.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sigv4::{sign_request, SigningParams};
+
+    fn signed(akid: &str, secret: &str, token: Option<&str>, time: i64) -> (Uri, HeaderMap) {
+        let uri: Uri = "http://127.0.0.1/".parse().unwrap();
+        let mut h = HeaderMap::new();
+        h.insert("host", "127.0.0.1".parse().unwrap());
+        sign_request(
+            &Method::POST,
+            &uri,
+            &mut h,
+            b"{}",
+            &SigningParams {
+                access_key_id: akid,
+                secret_access_key: secret,
+                session_token: token,
+                region: "us-east-1",
+                service: "secretsmanager",
+                time,
+            },
+        );
+        (uri, h)
+    }
+
+    fn auth(
+        store: &CredentialStore,
+        akid: &str,
+        secret: &str,
+        token: Option<&str>,
+        now: i64,
+    ) -> Result<Identity, AuthFailure> {
+        let (uri, h) = signed(akid, secret, token, now);
+        let a = sigv4::parse(&uri, &h).unwrap().unwrap();
+        store.authenticate(&a, &Method::POST, &uri, &h, b"{}", now)
+    }
+
+    #[test]
+    fn root_user_session_lifecycle() {
+        let store = CredentialStore::new(RootCredentials::default());
+        let now = 1_700_000_000;
+        assert_eq!(
+            auth(&store, "test", "test", None, now),
+            Ok(Identity::Root {
+                account: "000000000000".into()
+            })
+        );
+        assert_eq!(
+            auth(&store, "111122223333", "test", None, now),
+            Ok(Identity::Root {
+                account: "111122223333".into()
+            })
+        );
+        assert_eq!(
+            auth(&store, "111122223333", "nope", None, now),
+            Err(AuthFailure::BadSignature)
+        );
+        assert_eq!(
+            auth(&store, "AKIAUNKNOWN", "x", None, now),
+            Err(AuthFailure::UnknownKey)
+        );
+        assert_eq!(
+            auth(&store, "test", "test", Some("tok"), now),
+            Err(AuthFailure::InvalidToken)
+        );
+
+        store.insert_user_key(
+            "AKIAUSER",
+            "usersecret",
+            "111122223333",
+            "alice",
+            KeySource::Captured,
+        );
+        assert!(matches!(
+            auth(&store, "AKIAUSER", "usersecret", None, now),
+            Ok(Identity::User { .. })
+        ));
+        store.set_active("AKIAUSER", false);
+        assert_eq!(
+            auth(&store, "AKIAUSER", "usersecret", None, now),
+            Err(AuthFailure::UnknownKey)
+        );
+        store.set_active("AKIAUSER", true);
+        assert!(store.remove_key("AKIAUSER"));
+        assert_eq!(
+            auth(&store, "AKIAUSER", "usersecret", None, now),
+            Err(AuthFailure::UnknownKey)
+        );
+
+        let session = Session {
+            account: "111122223333".into(),
+            kind: SessionKind::SessionToken {
+                base: Box::new(Identity::User {
+                    account: "111122223333".into(),
+                    name: "alice".into(),
+                }),
+            },
+            session_policy: None,
+            session_policy_arns: vec![],
+            tags: vec![],
+            transitive_tag_keys: vec![],
+            source_identity: None,
+            issued_at: now,
+            expires_at: now + 100,
+        };
+        store.insert_session("ASIA1", "sess", "token-1", session, KeySource::Captured);
+        assert!(matches!(
+            auth(&store, "ASIA1", "sess", Some("token-1"), now),
+            Ok(Identity::Session(_))
+        ));
+        assert_eq!(
+            auth(&store, "ASIA1", "sess", Some("token-2"), now),
+            Err(AuthFailure::InvalidToken)
+        );
+        assert_eq!(
+            auth(&store, "ASIA1", "sess", None, now),
+            Err(AuthFailure::InvalidToken)
+        );
+        assert_eq!(
+            auth(&store, "ASIA1", "sess", Some("token-1"), now + 100),
+            Err(AuthFailure::ExpiredToken)
+        );
+        store.purge_expired(now + 10_000);
+        assert!(store.is_empty());
+    }
+
+    #[test]
+    fn stale_request_is_expired() {
+        let store = CredentialStore::new(RootCredentials::default());
+        let (uri, h) = signed("test", "test", None, 1_700_000_000);
+        let a = sigv4::parse(&uri, &h).unwrap().unwrap();
+        assert!(matches!(
+            store.authenticate(&a, &Method::POST, &uri, &h, b"{}", 1_700_000_000 + 901),
+            Err(AuthFailure::SignatureExpired(_))
+        ));
+    }
+}

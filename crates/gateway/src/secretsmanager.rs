@@ -1,0 +1,456 @@
+//! Authorization of Secrets Manager actions (reads and writes), with `kms:Decrypt` on
+//! customer-managed keys, per-secret results for `BatchGetSecretValue`, and the
+//! all-or-nothing `ListSecrets` check.
+
+use std::sync::Arc;
+
+use serde_json::{json, Map, Value};
+
+use crate::authorize::{decide, global_context, AuthzError, Caller, PolicyCache, Verdict};
+use crate::directory::{arn_account, arn_region, Directory, SecretInfo};
+
+/// Actions whose resource is one secret named by `SecretId`.
+pub const SECRET_ACTIONS: &[&str] = &[
+    "DescribeSecret",
+    "GetSecretValue",
+    "GetResourcePolicy",
+    "ListSecretVersionIds",
+    "PutSecretValue",
+    "UpdateSecret",
+    "DeleteSecret",
+    "RestoreSecret",
+    "RotateSecret",
+    "CancelRotateSecret",
+    "TagResource",
+    "UntagResource",
+    "PutResourcePolicy",
+    "DeleteResourcePolicy",
+    "UpdateSecretVersionStage",
+    "ReplicateSecretToRegions",
+    "RemoveRegionsFromReplication",
+    "StopReplicationToReplica",
+];
+
+/// Actions without resource-level control (`Resource: "*"`).
+pub const STAR_ACTIONS: &[&str] = &["ListSecrets", "GetRandomPassword"];
+
+/// Actions that never change state (the directory cache survives them).
+pub const READ_ONLY_ACTIONS: &[&str] = &[
+    "DescribeSecret",
+    "GetSecretValue",
+    "GetResourcePolicy",
+    "ListSecretVersionIds",
+    "ListSecrets",
+    "GetRandomPassword",
+    "BatchGetSecretValue",
+    "ValidateResourcePolicy",
+];
+
+/// AWS's message when the caller may not decrypt with the secret's key.
+pub const KMS_DENIED: &str = "Access to KMS is not allowed";
+
+/// What to do with a Secrets Manager request.
+#[derive(Debug)]
+pub enum SmPlan {
+    /// Relay unchanged.
+    Forward(Verdict),
+    /// Relay with this JSON body instead.
+    ForwardWithBody(Verdict, Value),
+    /// `BatchGetSecretValue` by ids: relay the allowed ids (if any) and add `Errors`.
+    BatchByIds {
+        /// The decision on the batch itself.
+        verdict: Verdict,
+        /// Body with only the allowed ids; `None` when no id is allowed.
+        body: Option<Value>,
+        /// `Errors` entries for the denied ids.
+        errors: Vec<Value>,
+    },
+    /// `BatchGetSecretValue` by filters: relay, then drop the denied secrets.
+    BatchFiltered(Verdict),
+    /// Deny with this verdict; `kms` is set when the denial is the key's.
+    Deny(Verdict),
+}
+
+/// Inputs of one Secrets Manager decision.
+pub struct SmContext<'a> {
+    /// Directory of IAM/secret/key state.
+    pub dir: &'a Directory,
+    /// Parsed policy cache.
+    pub policies: &'a PolicyCache,
+    /// The caller.
+    pub caller: &'a Caller,
+    /// Region of the request's signing scope.
+    pub region: &'a str,
+    /// Client address for `aws:SourceIp`.
+    pub source_ip: &'a str,
+}
+
+fn secret_arn_guess(region: &str, account: &str, secret_id: &str) -> String {
+    if secret_id.starts_with("arn:") {
+        secret_id.to_string()
+    } else {
+        format!("arn:aws:secretsmanager:{region}:{account}:secret:{secret_id}")
+    }
+}
+
+impl SmContext<'_> {
+    fn where_is(&self, secret_id: &str) -> (String, String) {
+        if secret_id.starts_with("arn:") {
+            (
+                arn_account(secret_id)
+                    .unwrap_or(self.caller.account())
+                    .to_string(),
+                arn_region(secret_id).unwrap_or(self.region).to_string(),
+            )
+        } else {
+            (self.caller.account().to_string(), self.region.to_string())
+        }
+    }
+
+    fn request(
+        &self,
+        action: &str,
+        resource: &str,
+        account: &str,
+        extra: &[(String, String)],
+        info: Option<&SecretInfo>,
+    ) -> iam::Request {
+        let mut ctx = global_context(self.region, self.source_ip);
+        if resource != "*" {
+            ctx.insert("secretsmanager:SecretId", resource);
+            ctx.insert("aws:ResourceAccount", account);
+        }
+        if let Some(info) = info {
+            for (k, v) in &info.tags {
+                ctx.insert(&format!("aws:ResourceTag/{k}"), v.as_str());
+                ctx.insert(&format!("secretsmanager:ResourceTag/{k}"), v.as_str());
+            }
+            if let Some(r) = &info.primary_region {
+                ctx.insert("secretsmanager:SecretPrimaryRegion", r.as_str());
+            }
+            if let Some(l) = &info.rotation_lambda_arn {
+                ctx.insert("secretsmanager:resource/AllowRotationLambdaArn", l.as_str());
+            }
+        }
+        for (k, v) in extra {
+            ctx.insert(k, v.as_str());
+        }
+        let mut req = iam::Request::new(
+            self.caller.principal.clone(),
+            format!("secretsmanager:{action}"),
+            resource,
+        )
+        .with_context(ctx);
+        if resource == "*" || !resource.starts_with("arn:") {
+            req = req.with_resource_account(account);
+        }
+        req
+    }
+
+    /// Decides an action without resource-level control.
+    pub fn star(&self, action: &str) -> Verdict {
+        let req = self.request(action, "*", self.caller.account(), &[], None);
+        decide(&req, &self.caller.policy_set(None))
+    }
+
+    /// Decides an action on one secret; for `GetSecretValue` also `kms:Decrypt` on a
+    /// customer-managed key.
+    pub async fn on_secret(
+        &self,
+        action: &str,
+        secret_id: &str,
+        extra: &[(String, String)],
+    ) -> Result<Verdict, AuthzError> {
+        let (account, region) = self.where_is(secret_id);
+        let info = self.dir.secret(&account, &region, secret_id).await?;
+        let resource = info
+            .as_ref()
+            .map(|i| i.arn.clone())
+            .unwrap_or_else(|| secret_arn_guess(&region, &account, secret_id));
+        let policy = match info.as_ref().and_then(|i| i.resource_policy.as_ref()) {
+            Some(doc) => Some((
+                "secret resource policy",
+                self.policies.parse("secret resource policy", doc)?,
+            )),
+            None => None,
+        };
+        let req = self.request(action, &resource, &account, extra, info.as_deref());
+        let verdict = decide(&req, &self.caller.policy_set(policy));
+        if !verdict.allowed || action != "GetSecretValue" {
+            return Ok(verdict);
+        }
+        match info {
+            Some(info) => self.kms_decrypt(verdict, &info, &account, &region).await,
+            None => Ok(verdict),
+        }
+    }
+
+    async fn kms_decrypt(
+        &self,
+        verdict: Verdict,
+        info: &Arc<SecretInfo>,
+        account: &str,
+        region: &str,
+    ) -> Result<Verdict, AuthzError> {
+        let Some(key_id) = info.kms_key_id.as_deref() else {
+            return Ok(verdict); // the AWS managed key aws/secretsmanager
+        };
+        if key_id == "alias/aws/secretsmanager" || key_id.ends_with(":alias/aws/secretsmanager") {
+            return Ok(verdict);
+        }
+        let (key_account, key_region) = if key_id.starts_with("arn:") {
+            (
+                arn_account(key_id).unwrap_or(account).to_string(),
+                arn_region(key_id).unwrap_or(region).to_string(),
+            )
+        } else {
+            (account.to_string(), region.to_string())
+        };
+        let deny = |msg: String| Verdict {
+            allowed: false,
+            decision: "ImplicitDeny",
+            message: msg,
+            statements: vec![],
+            action: "kms:Decrypt".into(),
+            resource: key_id.to_string(),
+        };
+        let Some(key) = self.dir.kms_key(&key_account, &key_region, key_id).await? else {
+            return Ok(deny(format!(
+                "{KMS_DENIED}: the secret's KMS key {key_id} does not exist"
+            )));
+        };
+        if key.manager == "AWS" {
+            return Ok(verdict);
+        }
+        let Some(doc) = key.policy.as_deref() else {
+            return Ok(deny(format!(
+                "{KMS_DENIED}: key {} has no key policy",
+                key.arn
+            )));
+        };
+        let policy = self.policies.parse("key policy", doc)?;
+        let mut ctx = global_context(self.region, self.source_ip);
+        ctx.insert(
+            "kms:ViaService",
+            format!("secretsmanager.{region}.amazonaws.com"),
+        );
+        ctx.insert("kms:CallerAccount", self.caller.account());
+        ctx.insert("kms:EncryptionContext:SecretARN", info.arn.as_str());
+        ctx.insert_many(
+            "kms:EncryptionContextKeys",
+            ["SecretARN", "SecretVersionId"],
+        );
+        let req = iam::Request::new(
+            self.caller.principal.clone(),
+            "kms:Decrypt",
+            key.arn.as_str(),
+        )
+        .with_context(ctx);
+        let kms = decide(&req, &self.caller.policy_set(Some(("key policy", policy))));
+        if kms.allowed {
+            let mut v = verdict;
+            v.statements.extend(kms.statements);
+            Ok(v)
+        } else {
+            Ok(Verdict {
+                message: format!("{KMS_DENIED} ({})", kms.message),
+                ..kms
+            })
+        }
+    }
+
+    /// Plans a Secrets Manager request.
+    pub async fn plan(
+        &self,
+        action: &str,
+        params: &Map<String, Value>,
+    ) -> Result<SmPlan, AuthzError> {
+        let s = |k: &str| params.get(k).and_then(Value::as_str);
+        if action == "BatchGetSecretValue" {
+            return self.batch(params).await;
+        }
+        if STAR_ACTIONS.contains(&action)
+            || (action == "ValidateResourcePolicy" && s("SecretId").is_none())
+        {
+            let v = self.star(action);
+            return Ok(if v.allowed {
+                SmPlan::Forward(v)
+            } else {
+                SmPlan::Deny(v)
+            });
+        }
+        if action == "CreateSecret" {
+            let name = s("Name").unwrap_or("");
+            let resource = format!(
+                "arn:aws:secretsmanager:{}:{}:secret:{name}-??????",
+                self.region,
+                self.caller.account()
+            );
+            let mut extra = vec![("secretsmanager:Name".to_string(), name.to_string())];
+            if let Some(k) = s("KmsKeyId") {
+                extra.push(("secretsmanager:KmsKeyId".into(), k.into()));
+            }
+            if let Some(d) = s("Description") {
+                extra.push(("secretsmanager:Description".into(), d.into()));
+            }
+            let mut req = self.request(action, &resource, self.caller.account(), &extra, None);
+            if let Some(tags) = params.get("Tags").and_then(Value::as_array) {
+                let mut keys = Vec::new();
+                for t in tags {
+                    if let (Some(k), Some(v)) = (
+                        t.get("Key").and_then(Value::as_str),
+                        t.get("Value").and_then(Value::as_str),
+                    ) {
+                        req.context.insert(&format!("aws:RequestTag/{k}"), v);
+                        keys.push(k.to_string());
+                    }
+                }
+                req.context.insert_many("aws:TagKeys", keys);
+            }
+            let v = decide(&req, &self.caller.policy_set(None));
+            return Ok(if v.allowed {
+                SmPlan::Forward(v)
+            } else {
+                SmPlan::Deny(v)
+            });
+        }
+        if SECRET_ACTIONS.contains(&action) || action == "ValidateResourcePolicy" {
+            let Some(secret_id) = s("SecretId") else {
+                return Ok(SmPlan::Deny(Verdict::deny(&format!("secretsmanager:{action}"), "*", "SecretId is required; the gateway does not relay requests it cannot attribute to a resource")));
+            };
+            let mut extra = Vec::new();
+            if action == "GetSecretValue" {
+                if let Some(v) = s("VersionId") {
+                    extra.push(("secretsmanager:VersionId".to_string(), v.to_string()));
+                }
+                extra.push((
+                    "secretsmanager:VersionStage".to_string(),
+                    s("VersionStage").unwrap_or("AWSCURRENT").to_string(),
+                ));
+            }
+            if action == "TagResource" {
+                if let Some(tags) = params.get("Tags").and_then(Value::as_array) {
+                    for t in tags {
+                        if let (Some(k), Some(v)) = (
+                            t.get("Key").and_then(Value::as_str),
+                            t.get("Value").and_then(Value::as_str),
+                        ) {
+                            extra.push((format!("aws:RequestTag/{k}"), v.to_string()));
+                        }
+                    }
+                }
+            }
+            let v = self.on_secret(action, secret_id, &extra).await?;
+            return Ok(if v.allowed {
+                SmPlan::Forward(v)
+            } else {
+                SmPlan::Deny(v)
+            });
+        }
+        Ok(SmPlan::Deny(Verdict::deny(
+            &format!("secretsmanager:{action}"),
+            "*",
+            format!("User: {} is not authorized to perform: secretsmanager:{action} because the sma gateway does not model this Secrets Manager action (denied, fail closed)", self.caller.arn()),
+        )))
+    }
+
+    async fn batch(&self, params: &Map<String, Value>) -> Result<SmPlan, AuthzError> {
+        let v = self.star("BatchGetSecretValue");
+        if !v.allowed {
+            return Ok(SmPlan::Deny(v));
+        }
+        let has_filters = params
+            .get("Filters")
+            .and_then(Value::as_array)
+            .is_some_and(|a| !a.is_empty());
+        if has_filters {
+            let l = self.star("ListSecrets");
+            if !l.allowed {
+                return Ok(SmPlan::Deny(l));
+            }
+        }
+        match params.get("SecretIdList") {
+            Some(Value::Array(ids)) => {
+                let mut allowed = Vec::new();
+                let mut errors = Vec::new();
+                for id in ids {
+                    let Some(id) = id.as_str() else {
+                        return Ok(SmPlan::Deny(Verdict::deny(
+                            "secretsmanager:BatchGetSecretValue",
+                            "*",
+                            "SecretIdList must hold strings",
+                        )));
+                    };
+                    let g = self
+                        .on_secret(
+                            "GetSecretValue",
+                            id,
+                            &[("secretsmanager:VersionStage".into(), "AWSCURRENT".into())],
+                        )
+                        .await?;
+                    if g.allowed {
+                        allowed.push(Value::String(id.to_string()));
+                    } else {
+                        errors.push(json!({"SecretId": id, "ErrorCode": "AccessDeniedException", "Message": g.message}));
+                    }
+                }
+                let body = if allowed.is_empty() {
+                    None
+                } else {
+                    let mut p = params.clone();
+                    p.insert("SecretIdList".into(), Value::Array(allowed));
+                    Some(Value::Object(p))
+                };
+                Ok(SmPlan::BatchByIds {
+                    verdict: v,
+                    body,
+                    errors,
+                })
+            }
+            Some(_) => Ok(SmPlan::Deny(Verdict::deny(
+                "secretsmanager:BatchGetSecretValue",
+                "*",
+                "SecretIdList must be a list",
+            ))),
+            None => Ok(SmPlan::BatchFiltered(v)),
+        }
+    }
+
+    /// Drops from a filtered `BatchGetSecretValue` answer the secrets the caller may not
+    /// read, adding an `Errors` entry for each.
+    pub async fn filter_batch_response(&self, mut body: Value) -> Result<Value, AuthzError> {
+        let values = body
+            .get("SecretValues")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let mut kept = Vec::new();
+        let mut errors: Vec<Value> = body
+            .get("Errors")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        for sv in values {
+            let Some(arn) = sv.get("ARN").and_then(Value::as_str) else {
+                continue; // cannot attribute: drop (fail closed)
+            };
+            let g = self
+                .on_secret(
+                    "GetSecretValue",
+                    arn,
+                    &[("secretsmanager:VersionStage".into(), "AWSCURRENT".into())],
+                )
+                .await?;
+            if g.allowed {
+                kept.push(sv);
+            } else {
+                errors.push(json!({"SecretId": arn, "ErrorCode": "AccessDeniedException", "Message": g.message}));
+            }
+        }
+        if let Some(obj) = body.as_object_mut() {
+            obj.insert("SecretValues".into(), Value::Array(kept));
+            obj.insert("Errors".into(), Value::Array(errors));
+        }
+        Ok(body)
+    }
+}

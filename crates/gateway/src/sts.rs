@@ -1,0 +1,666 @@
+//! STS: `AssumeRole` (identity policy + trust policy, `sts:ExternalId`,
+//! `sts:TagSession`, `sts:SetSourceIdentity`, chaining limits),
+//! `AssumeRoleWithWebIdentity` (token checks as AWS does them, then the trust policy
+//! with `<issuer>:sub` / `<issuer>:aud`), `GetSessionToken`, `GetCallerIdentity`, and
+//! the capture of the credentials LocalStack issues.
+
+use std::sync::Arc;
+
+use crate::authorize::{decide, global_context, AuthzError, Caller, PolicyCache, Verdict};
+use crate::credentials::{Identity, Session, SessionKind, WebIdentity};
+use crate::directory::{arn_account, Directory};
+use crate::errors::{AwsError, Protocol};
+use crate::jwt::{self, IssuerRegistry, JwtError};
+use crate::time::{parse_rfc3339, unix_now};
+use crate::xml;
+
+/// Query parameters of a request (ordered, as received).
+pub type Params = Vec<(String, String)>;
+
+/// The value of a parameter.
+pub fn param<'a>(params: &'a Params, name: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// `Prefix.member.N` values in index order.
+pub fn member_list(params: &Params, prefix: &str) -> Vec<String> {
+    let mut items: Vec<(u32, String)> = params
+        .iter()
+        .filter_map(|(k, v)| {
+            let rest = k.strip_prefix(prefix)?.strip_prefix(".member.")?;
+            Some((rest.parse().ok()?, v.clone()))
+        })
+        .collect();
+    items.sort_by_key(|(i, _)| *i);
+    items.into_iter().map(|(_, v)| v).collect()
+}
+
+/// `Tags.member.N.Key` / `.Value` pairs in index order.
+pub fn tag_list(params: &Params) -> Vec<(String, String)> {
+    let mut by_index: std::collections::BTreeMap<u32, (Option<String>, Option<String>)> =
+        Default::default();
+    for (k, v) in params {
+        let Some(rest) = k.strip_prefix("Tags.member.") else {
+            continue;
+        };
+        let Some((i, field)) = rest.split_once('.') else {
+            continue;
+        };
+        let Ok(i) = i.parse::<u32>() else { continue };
+        let e = by_index.entry(i).or_default();
+        match field {
+            "Key" => e.0 = Some(v.clone()),
+            "Value" => e.1 = Some(v.clone()),
+            _ => {}
+        }
+    }
+    by_index
+        .into_values()
+        .filter_map(|(k, v)| Some((k?, v.unwrap_or_default())))
+        .collect()
+}
+
+fn sts() -> Protocol {
+    Protocol::Query("sts".into())
+}
+
+/// A session to remember once LocalStack has issued its credentials.
+#[derive(Debug, Clone)]
+pub struct PendingSession {
+    /// The session, with `expires_at` the gateway's own bound.
+    pub session: Session,
+}
+
+/// What to do with an STS request.
+#[derive(Debug)]
+pub enum StsPlan {
+    /// Relay; remember the issued credentials as `session` when present.
+    Forward(Verdict, Option<Box<PendingSession>>),
+    /// Answer with this error.
+    Deny(Verdict, AwsError),
+}
+
+fn parse_duration(params: &Params, default: i64) -> Result<i64, AwsError> {
+    match param(params, "DurationSeconds") {
+        None => Ok(default),
+        Some(s) => {
+            let d: i64 = s.parse().map_err(|_| AwsError::validation(format!("Value '{s}' at 'durationSeconds' failed to satisfy constraint: Member must be a number"), &sts()))?;
+            if !(900..=129_600).contains(&d) {
+                return Err(AwsError::validation(format!("1 validation error detected: Value '{d}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900"), &sts()));
+            }
+            Ok(d)
+        }
+    }
+}
+
+/// Everything an STS decision needs.
+pub struct StsContext<'a> {
+    /// IAM state.
+    pub dir: &'a Directory,
+    /// Parsed policies.
+    pub policies: &'a PolicyCache,
+    /// Configured OIDC issuers.
+    pub issuers: &'a IssuerRegistry,
+    /// Signing region of the request.
+    pub region: &'a str,
+    /// Client address.
+    pub source_ip: &'a str,
+}
+
+fn role_name_of(role_arn: &str) -> Option<&str> {
+    role_arn
+        .splitn(6, ':')
+        .nth(5)?
+        .strip_prefix("role/")?
+        .rsplit('/')
+        .next()
+        .filter(|n| !n.is_empty())
+}
+
+impl StsContext<'_> {
+    /// Plans `AssumeRole` for `caller`.
+    pub async fn assume_role(
+        &self,
+        caller: &Caller,
+        params: &Params,
+    ) -> Result<StsPlan, AuthzError> {
+        let role_arn = param(params, "RoleArn").unwrap_or("");
+        let session_name = param(params, "RoleSessionName").unwrap_or("");
+        let action = "sts:AssumeRole";
+        let deny_with = |v: Verdict| {
+            let e = AwsError::access_denied(v.message.clone(), &sts());
+            StsPlan::Deny(v, e)
+        };
+        if role_arn.is_empty() || session_name.is_empty() {
+            let v = Verdict::deny(action, role_arn, "RoleArn and RoleSessionName are required");
+            return Ok(StsPlan::Deny(
+                v,
+                AwsError::validation("RoleArn and RoleSessionName are required", &sts()),
+            ));
+        }
+        if caller.identity.is_root() {
+            return Ok(deny_with(Verdict::deny(
+                action,
+                role_arn,
+                "Roles may not be assumed by root accounts.",
+            )));
+        }
+        let not_authorized = format!(
+            "User: {} is not authorized to perform: {action} on resource: {role_arn}",
+            caller.arn()
+        );
+        let Some(role) = self.dir.role_by_arn(role_arn).await? else {
+            return Ok(deny_with(Verdict::deny(action, role_arn, not_authorized)));
+        };
+        let role_account = arn_account(&role.arn).unwrap_or("").to_string();
+        let trust = self.policies.parse("trust policy", &role.trust_policy)?;
+
+        let chained_from = match &caller.identity {
+            Identity::Session(s) if matches!(s.kind, SessionKind::AssumedRole { .. }) => {
+                Some(s.clone())
+            }
+            _ => None,
+        };
+        let request_tags = tag_list(params);
+        let transitive_keys = member_list(params, "TransitiveTagKeys");
+        let mut ctx = global_context(self.region, self.source_ip);
+        if let Some(x) = param(params, "ExternalId") {
+            ctx.insert("sts:ExternalId", x);
+        }
+        ctx.insert("sts:RoleSessionName", session_name);
+        if let Some(si) = param(params, "SourceIdentity") {
+            ctx.insert("sts:SourceIdentity", si);
+        }
+        if !request_tags.is_empty() {
+            for (k, v) in &request_tags {
+                ctx.insert(&format!("aws:RequestTag/{k}"), v.as_str());
+            }
+            ctx.insert_many("aws:TagKeys", request_tags.iter().map(|(k, _)| k.clone()));
+        }
+        if !transitive_keys.is_empty() {
+            ctx.insert_many("sts:TransitiveTagKeys", transitive_keys.clone());
+        }
+        let set = caller.policy_set(Some(("trust policy", trust)));
+        let mk = |act: &str| {
+            iam::Request::new(caller.principal.clone(), act, role.arn.as_str())
+                .with_resource_account(role_account.as_str())
+                .with_context(ctx.clone())
+        };
+        let mut verdict = decide(&mk(action), &set);
+        if !verdict.allowed {
+            return Ok(deny_with(verdict));
+        }
+        let inherited_transitive: Vec<(String, String)> = chained_from
+            .as_ref()
+            .map(|s| {
+                s.tags
+                    .iter()
+                    .filter(|(k, _)| {
+                        s.transitive_tag_keys
+                            .iter()
+                            .any(|t| t.eq_ignore_ascii_case(k))
+                    })
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !request_tags.is_empty() || !inherited_transitive.is_empty() {
+            let t = decide(&mk("sts:TagSession"), &set);
+            if !t.allowed {
+                return Ok(deny_with(t));
+            }
+            verdict.statements.extend(t.statements);
+        }
+        if param(params, "SourceIdentity").is_some() {
+            let t = decide(&mk("sts:SetSourceIdentity"), &set);
+            if !t.allowed {
+                return Ok(deny_with(t));
+            }
+            verdict.statements.extend(t.statements);
+        }
+        let duration = match parse_duration(params, 3600) {
+            Ok(d) => d,
+            Err(e) => {
+                return Ok(StsPlan::Deny(
+                    Verdict::deny(action, &role.arn, e.message.clone()),
+                    e,
+                ))
+            }
+        };
+        if chained_from.is_some() && duration > 3600 {
+            let msg = "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.";
+            return Ok(StsPlan::Deny(
+                Verdict::deny(action, &role.arn, msg),
+                AwsError::validation(msg, &sts()),
+            ));
+        }
+        if duration > role.max_session_duration {
+            let msg =
+                "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.";
+            return Ok(StsPlan::Deny(
+                Verdict::deny(action, &role.arn, msg),
+                AwsError::validation(msg, &sts()),
+            ));
+        }
+        let mut tags = inherited_transitive;
+        for (k, v) in request_tags {
+            tags.retain(|(tk, _)| !tk.eq_ignore_ascii_case(&k));
+            tags.push((k, v));
+        }
+        let mut transitive = transitive_keys;
+        if let Some(s) = &chained_from {
+            transitive.extend(s.transitive_tag_keys.iter().cloned());
+        }
+        let now = unix_now();
+        let role_name = role_name_of(&role.arn).unwrap_or("").to_string();
+        let session = Session {
+            account: role_account.clone(),
+            kind: SessionKind::AssumedRole {
+                role_arn: role.arn.clone(),
+                assumed_role_arn: format!(
+                    "arn:aws:sts::{role_account}:assumed-role/{role_name}/{session_name}"
+                ),
+                role_name,
+                session_name: session_name.to_string(),
+                assumed_role_id: String::new(),
+                chained: chained_from.is_some(),
+                web_identity: None,
+            },
+            session_policy: param(params, "Policy").map(str::to_string),
+            session_policy_arns: member_list_arns(params),
+            tags,
+            transitive_tag_keys: transitive,
+            source_identity: param(params, "SourceIdentity")
+                .map(str::to_string)
+                .or_else(|| {
+                    chained_from
+                        .as_ref()
+                        .and_then(|s| s.source_identity.clone())
+                }),
+            issued_at: now,
+            expires_at: now + duration,
+        };
+        Ok(StsPlan::Forward(
+            verdict,
+            Some(Box::new(PendingSession { session })),
+        ))
+    }
+
+    /// Plans `AssumeRoleWithWebIdentity` (unsigned).
+    pub async fn assume_role_with_web_identity(
+        &self,
+        params: &Params,
+    ) -> Result<(StsPlan, String), AuthzError> {
+        let action = "sts:AssumeRoleWithWebIdentity";
+        let role_arn = param(params, "RoleArn").unwrap_or("");
+        let session_name = param(params, "RoleSessionName").unwrap_or("");
+        let token = param(params, "WebIdentityToken").unwrap_or("");
+        let invalid = |msg: String| {
+            let e = AwsError::new(400, "InvalidIdentityToken", msg.clone());
+            StsPlan::Deny(Verdict::deny(action, role_arn, msg), e)
+        };
+        if role_arn.is_empty() || session_name.is_empty() || token.is_empty() {
+            let msg = "RoleArn, RoleSessionName and WebIdentityToken are required";
+            return Ok((
+                StsPlan::Deny(
+                    Verdict::deny(action, role_arn, msg),
+                    AwsError::validation(msg, &sts()),
+                ),
+                "anonymous".into(),
+            ));
+        }
+        let Some(role_account) =
+            arn_account(role_arn).filter(|a| crate::credentials::is_account_id(a))
+        else {
+            let msg = format!("{role_arn} is invalid");
+            return Ok((
+                StsPlan::Deny(
+                    Verdict::deny(action, role_arn, msg.clone()),
+                    AwsError::validation(msg, &sts()),
+                ),
+                "anonymous".into(),
+            ));
+        };
+        let unverified = match jwt::decode(token) {
+            Ok(t) => t,
+            Err(JwtError::ForbiddenAlgorithm(a)) => return Ok((invalid(format!("The web identity token uses the signing algorithm '{a}', which is not supported")), "anonymous".into())),
+            Err(e) => return Ok((invalid(format!("The ID Token provided is not a valid JWT. ({e})")), "anonymous".into())),
+        };
+        let Ok(issuer) = unverified.issuer().map(str::to_string) else {
+            return Ok((
+                invalid("The ID Token provided lacks an 'iss' claim".into()),
+                "anonymous".into(),
+            ));
+        };
+        if !issuer.starts_with("https://") || issuer.len() <= "https://".len() {
+            return Ok((
+                invalid(format!(
+                    "No OpenIDConnect provider found in your account for {issuer}"
+                )),
+                "anonymous".into(),
+            ));
+        }
+        let Some(provider) = self.dir.oidc_provider(role_account, &issuer).await? else {
+            return Ok((
+                invalid(format!(
+                    "No OpenIDConnect provider found in your account for {issuer}"
+                )),
+                "anonymous".into(),
+            ));
+        };
+        let who = provider.arn.clone();
+        let Some(jwks) = self.issuers.get(&issuer) else {
+            return Ok((invalid("Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements".into()), who));
+        };
+        let now = unix_now();
+        let token = match jwt::verify(&unverified, &jwks, now) {
+            Ok(t) => t,
+            Err(e @ JwtError::Expired { .. }) => {
+                let msg = e.to_string();
+                return Ok((
+                    StsPlan::Deny(
+                        Verdict::deny(action, role_arn, msg.clone()),
+                        AwsError::new(400, "ExpiredTokenException", msg),
+                    ),
+                    who,
+                ));
+            }
+            Err(JwtError::BadSignature | JwtError::NoMatchingKey(_)) => {
+                return Ok((invalid("The web identity token's signature could not be verified with the identity provider's keys".into()), who));
+            }
+            Err(e) => {
+                return Ok((
+                    invalid(format!("The ID Token provided is not valid: {e}")),
+                    who,
+                ))
+            }
+        };
+        let matched_aud = token
+            .audiences
+            .iter()
+            .find(|a| provider.client_ids.iter().any(|c| c == *a))
+            .cloned();
+        let Some(aud) = matched_aud else {
+            return Ok((invalid("Incorrect token audience".into()), who));
+        };
+        let not_authorized = || {
+            let msg = "Not authorized to perform sts:AssumeRoleWithWebIdentity".to_string();
+            let e = AwsError::new(403, "AccessDenied", msg.clone());
+            (msg, e)
+        };
+        let Some(role) = self.dir.role_by_arn(role_arn).await? else {
+            let (msg, e) = not_authorized();
+            return Ok((StsPlan::Deny(Verdict::deny(action, role_arn, msg), e), who));
+        };
+        let trust = self.policies.parse("trust policy", &role.trust_policy)?;
+        let host_path = issuer
+            .trim_start_matches("https://")
+            .trim_end_matches('/')
+            .to_string();
+        let principal = iam::Principal::from_arn(&provider.arn)
+            .map_err(|e| AuthzError::Principal(e.to_string()))?;
+        let mut ctx = global_context(self.region, self.source_ip);
+        ctx.insert(&format!("{host_path}:sub"), token.subject.as_str());
+        ctx.insert(
+            &format!("{host_path}:aud"),
+            token
+                .authorized_party
+                .clone()
+                .unwrap_or_else(|| aud.clone()),
+        );
+        if let Some(amr) = token.claims.get("amr") {
+            let values: Vec<String> = match amr {
+                serde_json::Value::Array(a) => a
+                    .iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect(),
+                serde_json::Value::String(s) => vec![s.clone()],
+                _ => vec![],
+            };
+            ctx.insert_many(&format!("{host_path}:amr"), values);
+        }
+        ctx.insert("sts:RoleSessionName", session_name);
+        let req = iam::Request::new(principal, action, role.arn.as_str())
+            .with_resource_account(role_account)
+            .with_context(ctx);
+        let set = iam::PolicySet::new().with_resource_policy("trust policy", trust);
+        let verdict = decide(&req, &set);
+        if !verdict.allowed {
+            let (msg, e) = not_authorized();
+            return Ok((
+                StsPlan::Deny(
+                    Verdict {
+                        message: format!("{msg} ({})", verdict.message),
+                        ..verdict
+                    },
+                    e,
+                ),
+                who,
+            ));
+        }
+        let duration = match parse_duration(params, 3600) {
+            Ok(d) => d,
+            Err(e) => {
+                return Ok((
+                    StsPlan::Deny(Verdict::deny(action, &role.arn, e.message.clone()), e),
+                    who,
+                ))
+            }
+        };
+        if duration > role.max_session_duration {
+            let msg =
+                "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.";
+            return Ok((
+                StsPlan::Deny(
+                    Verdict::deny(action, &role.arn, msg),
+                    AwsError::validation(msg, &sts()),
+                ),
+                who,
+            ));
+        }
+        let role_name = role_name_of(&role.arn).unwrap_or("").to_string();
+        let session = Session {
+            account: role_account.to_string(),
+            kind: SessionKind::AssumedRole {
+                role_arn: role.arn.clone(),
+                assumed_role_arn: format!(
+                    "arn:aws:sts::{role_account}:assumed-role/{role_name}/{session_name}"
+                ),
+                role_name,
+                session_name: session_name.to_string(),
+                assumed_role_id: String::new(),
+                chained: false,
+                web_identity: Some(WebIdentity {
+                    provider_arn: provider.arn.clone(),
+                    subject: token.subject.clone(),
+                    audience: aud,
+                }),
+            },
+            session_policy: param(params, "Policy").map(str::to_string),
+            session_policy_arns: member_list_arns(params),
+            tags: vec![],
+            transitive_tag_keys: vec![],
+            source_identity: None,
+            issued_at: now,
+            expires_at: now + duration,
+        };
+        Ok((
+            StsPlan::Forward(verdict, Some(Box::new(PendingSession { session }))),
+            who,
+        ))
+    }
+
+    /// Plans `GetSessionToken`.
+    pub fn get_session_token(&self, caller: &Caller, params: &Params) -> StsPlan {
+        let action = "sts:GetSessionToken";
+        if matches!(caller.identity, Identity::Session(_)) {
+            let msg = "Cannot call GetSessionToken with session credentials";
+            return StsPlan::Deny(
+                Verdict::deny(action, "*", msg),
+                AwsError::access_denied(msg, &sts()),
+            );
+        }
+        let (default, max) = if caller.identity.is_root() {
+            (3600, 3600)
+        } else {
+            (43_200, 129_600)
+        };
+        let duration = match parse_duration(params, default) {
+            Ok(d) => d.min(max),
+            Err(e) => return StsPlan::Deny(Verdict::deny(action, "*", e.message.clone()), e),
+        };
+        let now = unix_now();
+        let session = Session {
+            account: caller.account().to_string(),
+            kind: SessionKind::SessionToken {
+                base: Box::new(caller.identity.clone()),
+            },
+            session_policy: None,
+            session_policy_arns: vec![],
+            tags: vec![],
+            transitive_tag_keys: vec![],
+            source_identity: None,
+            issued_at: now,
+            expires_at: now + duration,
+        };
+        let v = Verdict {
+            allowed: true,
+            decision: "Allow",
+            message: "GetSessionToken needs no permission".into(),
+            statements: vec![],
+            action: action.into(),
+            resource: "*".into(),
+        };
+        StsPlan::Forward(v, Some(Box::new(PendingSession { session })))
+    }
+}
+
+fn member_list_arns(params: &Params) -> Vec<String> {
+    let mut items: Vec<(u32, String)> = params
+        .iter()
+        .filter_map(|(k, v)| {
+            let rest = k.strip_prefix("PolicyArns.member.")?;
+            let (i, field) = rest.split_once('.')?;
+            (field == "arn").then(|| Some((i.parse().ok()?, v.clone())))?
+        })
+        .collect();
+    items.sort_by_key(|(i, _)| *i);
+    items.into_iter().map(|(_, v)| v).collect()
+}
+
+/// Credentials read from an STS answer.
+#[derive(Clone, PartialEq, Eq)]
+pub struct IssuedCredentials {
+    /// Access key id.
+    pub access_key_id: String,
+    /// Secret access key.
+    pub secret_access_key: String,
+    /// Session token.
+    pub session_token: String,
+    /// `Expiration`, Unix seconds.
+    pub expiration: Option<i64>,
+    /// `AssumedRoleUser/Arn`, if any.
+    pub assumed_role_arn: Option<String>,
+    /// `AssumedRoleUser/AssumedRoleId`, if any.
+    pub assumed_role_id: Option<String>,
+}
+
+impl std::fmt::Debug for IssuedCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedCredentials")
+            .field("access_key_id", &self.access_key_id)
+            .field("expiration", &self.expiration)
+            .field("assumed_role_arn", &self.assumed_role_arn)
+            .finish()
+    }
+}
+
+/// Reads the credentials of an `AssumeRole*` / `GetSessionToken` answer.
+pub fn parse_issued(body: &[u8]) -> Option<IssuedCredentials> {
+    let root = xml::parse(body).ok()?;
+    let c = root.find("Credentials")?;
+    let t = |n: &str| c.text_at(&[n]).map(|s| s.trim().to_string());
+    let aru = root.find("AssumedRoleUser");
+    Some(IssuedCredentials {
+        access_key_id: t("AccessKeyId")?,
+        secret_access_key: t("SecretAccessKey")?,
+        session_token: t("SessionToken")?,
+        expiration: t("Expiration").and_then(|e| parse_rfc3339(&e)),
+        assumed_role_arn: aru
+            .and_then(|a| a.text_at(&["Arn"]))
+            .map(|s| s.trim().to_string()),
+        assumed_role_id: aru
+            .and_then(|a| a.text_at(&["AssumedRoleId"]))
+            .map(|s| s.trim().to_string()),
+    })
+}
+
+/// Completes a pending session with what LocalStack issued.
+pub fn complete_session(pending: PendingSession, issued: &IssuedCredentials) -> Arc<Session> {
+    let mut s = pending.session;
+    if let Some(exp) = issued.expiration {
+        s.expires_at = s.expires_at.min(exp.max(s.issued_at));
+    }
+    if let SessionKind::AssumedRole {
+        assumed_role_id,
+        assumed_role_arn,
+        ..
+    } = &mut s.kind
+    {
+        if let Some(id) = &issued.assumed_role_id {
+            *assumed_role_id = id.clone();
+        }
+        if let Some(arn) = &issued.assumed_role_arn {
+            if !arn.is_empty() {
+                *assumed_role_arn = arn.clone();
+            }
+        }
+    }
+    Arc::new(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn params() {
+        let p: Params = vec![
+            ("Tags.member.2.Key".into(), "b".into()),
+            ("Tags.member.2.Value".into(), "2".into()),
+            ("Tags.member.1.Key".into(), "a".into()),
+            ("Tags.member.1.Value".into(), "1".into()),
+            ("TransitiveTagKeys.member.1".into(), "a".into()),
+            (
+                "PolicyArns.member.1.arn".into(),
+                "arn:aws:iam::aws:policy/X".into(),
+            ),
+        ];
+        assert_eq!(
+            tag_list(&p),
+            vec![("a".into(), "1".into()), ("b".into(), "2".into())]
+        );
+        assert_eq!(member_list(&p, "TransitiveTagKeys"), vec!["a".to_string()]);
+        assert_eq!(
+            member_list_arns(&p),
+            vec!["arn:aws:iam::aws:policy/X".to_string()]
+        );
+        assert_eq!(role_name_of("arn:aws:iam::1:role/p/q/r"), Some("r"));
+    }
+
+    #[test]
+    fn issued() {
+        let body = br#"<AssumeRoleResponse><AssumeRoleResult><Credentials><AccessKeyId>LSIA1</AccessKeyId><SecretAccessKey>s</SecretAccessKey><SessionToken>t</SessionToken><Expiration>2030-01-01T00:00:00Z</Expiration></Credentials><AssumedRoleUser><AssumedRoleId>AROA1:s</AssumedRoleId><Arn>arn:aws:sts::111122223333:assumed-role/r/s</Arn></AssumedRoleUser></AssumeRoleResult></AssumeRoleResponse>"#;
+        let c = parse_issued(body).unwrap();
+        assert_eq!(c.access_key_id, "LSIA1");
+        assert_eq!(
+            c.assumed_role_arn.as_deref(),
+            Some("arn:aws:sts::111122223333:assumed-role/r/s")
+        );
+        assert!(!format!("{c:?}").contains("SessionToken"));
+        assert!(parse_issued(b"<x/>").is_none());
+    }
+}

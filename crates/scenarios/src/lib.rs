@@ -1,0 +1,124 @@
+//! Support for the Gherkin suite (`tests/features/`): AWS clients pointed at the
+//! LocalStack under test, with an isolated account per scenario.
+//!
+//! Steps live in the test target (cucumber registers them at link time, which only
+//! works reliably inside the binary itself); what they share lives here.
+
+#![warn(missing_docs)]
+
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_secretsmanager::config::Credentials;
+
+/// The region every scenario uses unless it says otherwise.
+pub const DEFAULT_REGION: &str = "eu-west-3";
+
+/// Static credentials for an AWS SDK client.
+#[derive(Clone)]
+pub struct Keys {
+    /// Access key id (for LocalStack's root convention: the 12-digit account id).
+    pub access_key_id: String,
+    /// Secret access key. Never printed: `Debug` hides it.
+    pub secret_access_key: String,
+    /// Session token for temporary credentials.
+    pub session_token: Option<String>,
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Keys")
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"<redacted>")
+            .field("session_token", &self.session_token.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+impl Keys {
+    /// The root credentials of `account` by LocalStack's convention: the access key id
+    /// is the account id, the secret is `test`.
+    pub fn root_of(account: &str) -> Keys {
+        Keys {
+            access_key_id: account.to_string(),
+            secret_access_key: "test".to_string(),
+            session_token: None,
+        }
+    }
+}
+
+/// A fresh 12-digit account id, so that scenarios sharing one LocalStack never see
+/// each other's state (LocalStack scopes state by the account of the access key).
+pub fn fresh_account_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    let mixed = nanos
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(COUNTER.fetch_add(1, Ordering::Relaxed).wrapping_mul(1442695040888963407))
+        ^ u64::from(std::process::id());
+    // 1xxxxxxxxxxx: never 000000000000 (LocalStack's default account).
+    format!("1{:011}", mixed % 100_000_000_000)
+}
+
+/// A random printable value for a secret, so real-looking values never sit in
+/// feature files, logs or reports.
+pub fn random_secret_value() -> String {
+    let account = fresh_account_id();
+    format!("v-{}-{}", &account[1..], std::process::id())
+}
+
+/// An SDK config for `endpoint` with fixed keys and region.
+pub async fn sdk_config(endpoint: &str, region: &str, keys: &Keys) -> aws_config::SdkConfig {
+    let credentials = Credentials::new(
+        keys.access_key_id.clone(),
+        keys.secret_access_key.clone(),
+        keys.session_token.clone(),
+        None,
+        "sma-scenario",
+    );
+    aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(Region::new(region.to_string()))
+        .credentials_provider(credentials)
+        .load()
+        .await
+}
+
+/// A Secrets Manager client for `endpoint` with the given keys.
+pub async fn secrets_manager(
+    endpoint: &str,
+    region: &str,
+    keys: &Keys,
+) -> aws_sdk_secretsmanager::Client {
+    aws_sdk_secretsmanager::Client::new(&sdk_config(endpoint, region, keys).await)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_ids_are_twelve_digits_and_distinct() {
+        let a = fresh_account_id();
+        let b = fresh_account_id();
+        assert_eq!(a.len(), 12);
+        assert!(a.chars().all(|c| c.is_ascii_digit()));
+        assert_ne!(a, b);
+        assert_ne!(a, "000000000000");
+    }
+
+    #[test]
+    fn keys_never_print_their_secret() {
+        let keys = Keys {
+            access_key_id: "AKIAEXAMPLE".into(),
+            secret_access_key: "very-secret".into(),
+            session_token: Some("token-secret".into()),
+        };
+        let shown = format!("{keys:?}");
+        assert!(shown.contains("AKIAEXAMPLE"));
+        assert!(!shown.contains("very-secret"));
+        assert!(!shown.contains("token-secret"));
+    }
+}

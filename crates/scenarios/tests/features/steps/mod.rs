@@ -1,0 +1,3 @@
+//! Step definitions, one module per area.
+
+mod smoke;
