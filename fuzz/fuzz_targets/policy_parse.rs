@@ -36,9 +36,13 @@ fuzz_target!(|data: &[u8]| {
         )
         .with_key("aws:SourceIp", "10.1.2.3")
         .with_key("aws:CurrentTime", "2025-01-01T00:00:00Z"),
-        Request::new(user.clone(), "kms:Decrypt", "arn:aws:kms:eu-west-3:444455556666:key/k")
-            .with_key("kms:ViaService", "secretsmanager.eu-west-3.amazonaws.com")
-            .with_key("s3:max-keys", "ten"),
+        Request::new(
+            user.clone(),
+            "kms:Decrypt",
+            "arn:aws:kms:eu-west-3:444455556666:key/k",
+        )
+        .with_key("kms:ViaService", "secretsmanager.eu-west-3.amazonaws.com")
+        .with_key("s3:max-keys", "ten"),
         Request::new(user, "sts:AssumeRole", "*"),
     ];
     let set = PolicySet::new()

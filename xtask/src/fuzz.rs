@@ -51,12 +51,26 @@ pub(crate) fn run(target: &str, seconds: u64) -> Result<(), String> {
     }
     let triple = host_triple()?;
 
+    // Convention: a target with dependencies of its own declares a cargo feature
+    // named after itself (`required-features`), so other targets build without them.
+    let manifest = std::fs::read_to_string(fuzz_dir.join("Cargo.toml"))
+        .map_err(|e| format!("cannot read fuzz/Cargo.toml: {e}"))?;
+    let has_feature = manifest.lines().any(|l| {
+        l.trim_start()
+            .strip_prefix(target)
+            .is_some_and(|rest| rest.trim_start().starts_with('='))
+    });
+
     eprintln!("==> building fuzz target {target} ({triple}, sanitizer coverage)");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut build = Command::new(cargo);
     build
         .current_dir(&fuzz_dir)
-        .args(["build", "--release", "--bin", target, "--target", &triple])
+        .args(["build", "--release", "--bin", target, "--target", &triple]);
+    if has_feature {
+        build.args(["--features", target]);
+    }
+    build
         .arg("--manifest-path")
         .arg(fuzz_dir.join("Cargo.toml"))
         // The outer `cargo run` may export encoded flags that would override ours.

@@ -1,7 +1,9 @@
 //! `cargo xtask test`: everything CI checks, in the order a failure is cheapest to see.
 
 use crate::run::{self, Steps};
-use localstack::{cleanup, detached, paths, python, venv, LocalStack, Options};
+use localstack::{cleanup, detached, paths, python, venv};
+use std::io::BufRead;
+use std::process::{Child, Command, Stdio};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -39,17 +41,51 @@ fn parse(args: &[String]) -> Result<Flags, String> {
     Ok(flags)
 }
 
-/// The endpoint for the run and what keeps it alive until the run ends.
+/// The endpoint for the run and what keeps LocalStack alive until the run ends.
 enum Running {
-    Owned(LocalStack),
+    /// `sma-localstack` owns it; closing its stdin (or our death) stops it.
+    Owned { endpoint: String, child: Child },
+    /// Left running on purpose (`--keep-localstack`).
     Kept(String),
 }
 
 impl Running {
     fn endpoint(&self) -> String {
         match self {
-            Running::Owned(localstack) => localstack.endpoint().to_string(),
+            Running::Owned { endpoint, .. } => endpoint.clone(),
             Running::Kept(endpoint) => endpoint.clone(),
+        }
+    }
+
+    fn stop(self) {
+        if let Running::Owned { mut child, .. } = self {
+            drop(child.stdin.take());
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Starts `sma-localstack` (built by the build step, with every backend) and reads
+/// the endpoint it prints.
+fn start_owned() -> Result<Running, String> {
+    let binary = paths::target_dir().join("debug").join("sma-localstack");
+    let mut child = Command::new(&binary)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| format!("cannot run {}: {e}", binary.display()))?;
+    let stdout = child.stdout.take().ok_or("no stdout pipe")?;
+    let mut line = String::new();
+    let _ = std::io::BufReader::new(stdout).read_line(&mut line);
+    match line.trim().strip_prefix("SMA_LOCALSTACK_ENDPOINT=") {
+        Some(endpoint) => Ok(Running::Owned {
+            endpoint: endpoint.to_string(),
+            child,
+        }),
+        None => {
+            let status = child.wait().map_err(|e| e.to_string())?;
+            Err(format!("sma-localstack did not start LocalStack ({status}); see above"))
         }
     }
 }
@@ -114,7 +150,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             );
             Running::Kept(state.endpoint)
         } else {
-            Running::Owned(localstack::start(&Options::from_env()).map_err(|e| e.to_string())?)
+            start_owned()?
         });
         Ok(())
     });
@@ -133,15 +169,15 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             c.args(["test", "--workspace", "--locked", "--no-fail-fast"]);
             c
         };
-        // The Gherkin suite runs next, on its own (its harness is cucumber's).
-        command.args(["--exclude", "scenarios"]);
+        // The Gherkin suite (`test = false`) runs next, with cucumber's own harness.
         command.env("SMA_LOCALSTACK_ENDPOINT", &endpoint);
         run::status(&mut command)
     });
 
     steps.run("Gherkin scenarios (features/)", || {
         let mut command = run::cargo();
-        command.args(["test", "--locked", "-p", "scenarios", "--test", "features", "--"]);
+        // `--workspace` keeps the feature set of the build step: no rebuild.
+        command.args(["test", "--workspace", "--locked", "--test", "features", "--"]);
         if let Some(tags) = &flags.tags {
             command.args(["--tags", tags]);
         }
@@ -149,7 +185,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         run::status(&mut command)
     });
 
-    drop(localstack);
+    localstack.stop();
     steps.finish(began.elapsed())
 }
 

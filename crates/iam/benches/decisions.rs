@@ -26,9 +26,11 @@ fn narrowed(pattern: &str, extra: &str) -> Policy {
 }
 
 fn setups() -> Vec<(&'static str, PolicySet, Vec<Request>)> {
-    let session = Principal::from_arn(&format!("arn:aws:sts::{ACCOUNT}:assumed-role/qovery-eso/s1"))
-        .unwrap()
-        .with_unique_id("AROAEXAMPLE");
+    let session = Principal::from_arn(&format!(
+        "arn:aws:sts::{ACCOUNT}:assumed-role/qovery-eso/s1"
+    ))
+    .unwrap()
+    .with_unique_id("AROAEXAMPLE");
     let user = Principal::from_arn(&format!("arn:aws:iam::{ACCOUNT}:user/eso")).unwrap();
     let requests = |p: &Principal, names: &[&str]| -> Vec<Request> {
         let mut out = Vec::new();
@@ -48,9 +50,16 @@ fn setups() -> Vec<(&'static str, PolicySet, Vec<Request>)> {
         r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["secretsmanager:GetResourcePolicy","secretsmanager:GetSecretValue","secretsmanager:DescribeSecret","secretsmanager:ListSecretVersionIds","secretsmanager:ListSecrets"],"Resource":"*"}]}"#,
     )
     .unwrap();
-    let names = ["staging/db-AbCdEf", "prod/db-AbCdEf", "staging-legacy-x1Y2z3"];
+    let names = [
+        "staging/db-AbCdEf",
+        "prod/db-AbCdEf",
+        "staging-legacy-x1Y2z3",
+    ];
     let gcp_extra = r#",{"Sid":"AllowKMSDecrypt","Effect":"Allow","Action":"kms:Decrypt","Resource":"arn:aws:kms:eu-west-3:123456789012:key/*","Condition":{"StringEquals":{"kms:ViaService":"secretsmanager.eu-west-3.amazonaws.com"}}}"#;
-    let mut gcp_requests = requests(&user, &["prod/db-AbCdEf", "prod/db-AbCdEfG", "staging/db-AbCdEf"]);
+    let mut gcp_requests = requests(
+        &user,
+        &["prod/db-AbCdEf", "prod/db-AbCdEfG", "staging/db-AbCdEf"],
+    );
     gcp_requests.push(
         Request::new(
             user.clone(),
@@ -124,7 +133,10 @@ fn bench(c: &mut Criterion) {
     let user = Principal::from_arn(&format!("arn:aws:iam::{ACCOUNT}:user/eso")).unwrap();
     let baseline = PolicySet::new().with_identity_policy(
         "baseline",
-        Policy::parse(r#"{"Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#).unwrap(),
+        Policy::parse(
+            r#"{"Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#,
+        )
+        .unwrap(),
     );
     let base_req = Request::new(user.clone(), "s3:GetObject", "arn:aws:s3:::b/k");
     group.throughput(Throughput::Elements(1));
@@ -158,20 +170,32 @@ fn bench(c: &mut Criterion) {
         .unwrap()
         .with_tag("team", "blue");
     let reqs = vec![
-        Request::new(alice.clone(), "s3:GetObject", "arn:aws:s3:::bucket3/home/alice/f"),
+        Request::new(
+            alice.clone(),
+            "s3:GetObject",
+            "arn:aws:s3:::bucket3/home/alice/f",
+        ),
         Request::new(alice.clone(), "secretsmanager:GetSecretValue", secret("x"))
             .with_key("secretsmanager:ResourceTag/team", "blue")
             .with_key("aws:SecureTransport", "true"),
         Request::new(alice.clone(), "ec2:DescribeInstances", "*")
             .with_key("aws:SourceIp", "10.3.4.5")
             .with_key("aws:CurrentTime", "2025-06-01T12:00:00Z"),
-        Request::new(alice.clone(), "iam:TagUser", "arn:aws:iam::123456789012:user/alice")
-            .with_context(
-                iam::Context::new()
-                    .with_many("aws:TagKeys", ["team", "cost-center"])
-                    .with("iam:count", "5"),
-            ),
-        Request::new(alice.clone(), "sqs:SendMessage", "arn:aws:sqs:eu-west-3:123456789012:q"),
+        Request::new(
+            alice.clone(),
+            "iam:TagUser",
+            "arn:aws:iam::123456789012:user/alice",
+        )
+        .with_context(
+            iam::Context::new()
+                .with_many("aws:TagKeys", ["team", "cost-center"])
+                .with("iam:count", "5"),
+        ),
+        Request::new(
+            alice.clone(),
+            "sqs:SendMessage",
+            "arn:aws:sqs:eu-west-3:123456789012:q",
+        ),
     ];
     group.throughput(Throughput::Elements(reqs.len() as u64));
     group.bench_function("twenty_statements/kind", |b| {

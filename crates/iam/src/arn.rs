@@ -3,8 +3,8 @@
 //! An ARN is `arn:partition:service:region:account:resource`; the resource part may
 //! itself contain colons. Matching (Resource element, `ArnLike`/`ArnEquals`) is
 //! case-sensitive and done per colon-separated part: `*` and `?` match within one
-//! part, except that a `*` ending the pattern's last part may run on across the
-//! remaining parts (`arn:aws:secretsmanager:eu-west-3:*` covers every secret there).
+//! part, except that a `*` ending a part may run on across the following parts
+//! (`arn:aws:secretsmanager:eu-west-3:*` covers every secret there).
 
 use crate::variables::{Template, TemplateError, Vars};
 use thiserror::Error;
@@ -160,40 +160,60 @@ impl ArnPattern {
             ArnPattern::Parts(p) => p,
         };
         let (vparts, nv) = split6(value);
-        let k = parts.len();
-        if k > nv {
+        if parts.len() > nv {
             return Some(false);
         }
-        // Kleene AND: a part that clearly mismatches decides `false` even when a
-        // variable elsewhere is unresolved (no value of it could make it match).
         let mut unresolved = false;
-        for i in 0..k - 1 {
-            match parts[i].matches(vparts[i], false, vars) {
-                None => unresolved = true,
-                Some(false) => return Some(false),
-                Some(true) => {}
-            }
-        }
-        let last = &parts[k - 1];
-        let target = if k == nv {
-            vparts[k - 1]
-        } else if last.ends_with_star() {
-            // The rest of the value from the start of part k-1, colons included.
-            let offset = vparts[k - 1].as_ptr() as usize - value.as_ptr() as usize;
-            &value[offset..]
+        if match_parts(parts, &vparts[..nv], value, vars, &mut unresolved) {
+            Some(true)
+        } else if unresolved {
+            None // some path could not be decided: a variable has no value
         } else {
-            return Some(false);
-        };
-        match last.matches(target, false, vars) {
-            Some(true) if unresolved => None,
-            m => m,
+            Some(false)
         }
     }
 }
 
+/// Matches pattern parts against value parts. Each pattern part covers one value
+/// part, except that a part ending with `*` may also cover the following value
+/// parts, colons included (spec: "a `*` that is the last character of a segment may
+/// expand beyond the colon boundaries"). At most 6 × 6 combinations.
+fn match_parts<V: Vars + ?Sized>(
+    parts: &[Template],
+    vparts: &[&str],
+    value: &str,
+    vars: &V,
+    unresolved: &mut bool,
+) -> bool {
+    let Some((first, rest)) = parts.split_first() else {
+        return vparts.is_empty();
+    };
+    if vparts.len() < parts.len() {
+        return false;
+    }
+    let start = vparts[0].as_ptr() as usize - value.as_ptr() as usize;
+    // Without a trailing star a part covers exactly one value part; with one, it may
+    // cover as many as leave one value part for each remaining pattern part.
+    let max = if first.ends_with_star() {
+        vparts.len() - rest.len()
+    } else {
+        1
+    };
+    for n in 1..=max {
+        let last = vparts[n - 1];
+        let end = last.as_ptr() as usize - value.as_ptr() as usize + last.len();
+        match first.matches(&value[start..end], false, vars) {
+            None => *unresolved = true,
+            Some(true) if match_parts(rest, &vparts[n..], value, vars, unresolved) => return true,
+            Some(_) => {}
+        }
+    }
+    false
+}
+
 /// Whether `arn` matches the ARN pattern `pattern` with the Resource-element and
-/// `ArnLike` rules (case-sensitive, `*`/`?` within each part, a final `*` may cross
-/// part boundaries). Policy variables are not expanded: `${...}` is literal.
+/// `ArnLike` rules (case-sensitive, `*`/`?` within each part, a `*` ending a part
+/// may cross part boundaries). Policy variables are not expanded: `${...}` is literal.
 ///
 /// ```
 /// use iam::arn::matches_pattern;
@@ -251,9 +271,15 @@ mod tests {
             S
         ));
         // `*` inside the resource part crosses `/`.
-        assert!(matches_pattern("arn:aws:secretsmanager:eu-west-3:123456789012:secret:*db*", S));
+        assert!(matches_pattern(
+            "arn:aws:secretsmanager:eu-west-3:123456789012:secret:*db*",
+            S
+        ));
         // A `*` in a non-final part does not cross a colon.
-        assert!(!matches_pattern("arn:aws:secretsmanager:eu-*-3:123456789012", S));
+        assert!(!matches_pattern(
+            "arn:aws:secretsmanager:eu-*-3:123456789012",
+            S
+        ));
         // A final `*` crosses the remaining colons.
         assert!(matches_pattern("arn:aws:secretsmanager:eu-west-3:*", S));
         assert!(matches_pattern("arn:aws:*", S));
@@ -277,11 +303,7 @@ mod tests {
 
     #[test]
     fn variables_in_parts() {
-        let p = ArnPattern::parse(
-            "arn:aws:iam::123456789012:user/${aws:username}",
-            true,
-        )
-        .unwrap();
+        let p = ArnPattern::parse("arn:aws:iam::123456789012:user/${aws:username}", true).unwrap();
         let vars = Map(vec![("aws:username", "alice")]);
         assert_eq!(
             p.matches("arn:aws:iam::123456789012:user/alice", &vars),
@@ -291,6 +313,9 @@ mod tests {
             p.matches("arn:aws:iam::123456789012:user/bob", &vars),
             Some(false)
         );
-        assert_eq!(p.matches("arn:aws:iam::123456789012:user/alice", &NoVars), None);
+        assert_eq!(
+            p.matches("arn:aws:iam::123456789012:user/alice", &NoVars),
+            None
+        );
     }
 }

@@ -17,7 +17,7 @@
 //!
 //! Failing closed: typed policy values (numbers, dates, IPs, booleans, base64) are
 //! checked at parse time, so an unparsable one is a validation error. A request value
-//! that cannot be parsed for its operator gives [`Tri::Error`]: an `Allow` statement
+//! that cannot be parsed for its operator gives an "unknown" result: an `Allow` statement
 //! with such a condition does not apply, a `Deny` statement does (see
 //! [`crate::evaluator`]). AWS itself never sends such values for its own keys.
 
@@ -292,12 +292,20 @@ impl Condition {
                     .map(|v| ArnPattern::parse(v, vars))
                     .collect::<Result<_, _>>()?,
             ),
-            NumericEquals | NumericNotEquals | NumericLessThan | NumericLessThanEquals
-            | NumericGreaterThan | NumericGreaterThanEquals => {
+            NumericEquals
+            | NumericNotEquals
+            | NumericLessThan
+            | NumericLessThanEquals
+            | NumericGreaterThan
+            | NumericGreaterThanEquals => {
                 each(&|v| parse_number(v).map(|_| ()))?;
                 Values::Num(values.iter().filter_map(|v| parse_number(v)).collect())
             }
-            DateEquals | DateNotEquals | DateLessThan | DateLessThanEquals | DateGreaterThan
+            DateEquals
+            | DateNotEquals
+            | DateLessThan
+            | DateLessThanEquals
+            | DateGreaterThan
             | DateGreaterThanEquals => {
                 each(&|v| parse_date(v).map(|_| ()))?;
                 Values::Date(values.iter().filter_map(|v| parse_date(v)).collect())
@@ -337,7 +345,7 @@ impl Condition {
         if let Values::Null(expected) = &self.values {
             // "Null": true ⇔ the key is absent. Several values OR together.
             let absent = request.is_none();
-            return tri(expected.iter().any(|&e| e == absent));
+            return tri(expected.contains(&absent));
         }
         let negated = self.op.is_negated();
         let Some(request) = request else {
@@ -545,7 +553,7 @@ pub(crate) fn parse_date(s: &str) -> Option<Timestamp> {
                 b'-' => 1,
                 _ => return None,
             };
-            let tzb = tz[1..].as_bytes();
+            let tzb = &tz.as_bytes()[1..];
             let digits = |i: usize| -> Option<i64> {
                 let p = tzb.get(i..i + 2)?;
                 p.iter()
@@ -724,17 +732,52 @@ mod tests {
     #[test]
     fn string_family() {
         let ctx = Context::new().with("aws:username", "johndoe");
-        assert_eq!(ev("StringEquals", "aws:username", &["johndoe"], &ctx), Tri::True);
-        assert_eq!(ev("StringEquals", "AWS:UserName", &["JohnDoe"], &ctx), Tri::False);
-        assert_eq!(ev("StringEqualsIgnoreCase", "aws:username", &["JohnDoe"], &ctx), Tri::True);
-        assert_eq!(ev("StringNotEquals", "aws:username", &["a", "b"], &ctx), Tri::True);
-        assert_eq!(ev("StringNotEquals", "aws:username", &["a", "johndoe"], &ctx), Tri::False);
-        assert_eq!(ev("StringNotEqualsIgnoreCase", "aws:username", &["JOHNDOE"], &ctx), Tri::False);
-        assert_eq!(ev("StringLike", "aws:username", &["john*"], &ctx), Tri::True);
-        assert_eq!(ev("StringLike", "aws:username", &["j?hndoe"], &ctx), Tri::True);
-        assert_eq!(ev("StringNotLike", "aws:username", &["john*"], &ctx), Tri::False);
+        assert_eq!(
+            ev("StringEquals", "aws:username", &["johndoe"], &ctx),
+            Tri::True
+        );
+        assert_eq!(
+            ev("StringEquals", "AWS:UserName", &["JohnDoe"], &ctx),
+            Tri::False
+        );
+        assert_eq!(
+            ev("StringEqualsIgnoreCase", "aws:username", &["JohnDoe"], &ctx),
+            Tri::True
+        );
+        assert_eq!(
+            ev("StringNotEquals", "aws:username", &["a", "b"], &ctx),
+            Tri::True
+        );
+        assert_eq!(
+            ev("StringNotEquals", "aws:username", &["a", "johndoe"], &ctx),
+            Tri::False
+        );
+        assert_eq!(
+            ev(
+                "StringNotEqualsIgnoreCase",
+                "aws:username",
+                &["JOHNDOE"],
+                &ctx
+            ),
+            Tri::False
+        );
+        assert_eq!(
+            ev("StringLike", "aws:username", &["john*"], &ctx),
+            Tri::True
+        );
+        assert_eq!(
+            ev("StringLike", "aws:username", &["j?hndoe"], &ctx),
+            Tri::True
+        );
+        assert_eq!(
+            ev("StringNotLike", "aws:username", &["john*"], &ctx),
+            Tri::False
+        );
         // In StringEquals, `*` is a literal character.
-        assert_eq!(ev("StringEquals", "aws:username", &["john*"], &ctx), Tri::False);
+        assert_eq!(
+            ev("StringEquals", "aws:username", &["john*"], &ctx),
+            Tri::False
+        );
     }
 
     #[test]
@@ -743,35 +786,88 @@ mod tests {
         assert_eq!(ev("StringEquals", "k:x", &["a"], &ctx), Tri::False);
         assert_eq!(ev("StringNotEquals", "k:x", &["a"], &ctx), Tri::True);
         assert_eq!(ev("StringEqualsIfExists", "k:x", &["a"], &ctx), Tri::True);
-        assert_eq!(ev("NotIpAddress", "aws:SourceIp", &["10.0.0.0/8"], &ctx), Tri::True);
-        assert_eq!(ev("Bool", "aws:SecureTransport", &["true"], &ctx), Tri::False);
-        assert_eq!(ev("ForAllValues:StringEquals", "aws:TagKeys", &["a"], &ctx), Tri::True);
-        assert_eq!(ev("ForAnyValue:StringEquals", "aws:TagKeys", &["a"], &ctx), Tri::False);
+        assert_eq!(
+            ev("NotIpAddress", "aws:SourceIp", &["10.0.0.0/8"], &ctx),
+            Tri::True
+        );
+        assert_eq!(
+            ev("Bool", "aws:SecureTransport", &["true"], &ctx),
+            Tri::False
+        );
+        assert_eq!(
+            ev("ForAllValues:StringEquals", "aws:TagKeys", &["a"], &ctx),
+            Tri::True
+        );
+        assert_eq!(
+            ev("ForAnyValue:StringEquals", "aws:TagKeys", &["a"], &ctx),
+            Tri::False
+        );
         assert_eq!(ev("Null", "k:x", &["true"], &ctx), Tri::True);
         assert_eq!(ev("Null", "k:x", &["false"], &ctx), Tri::False);
         let empty = Context::new().with_many("aws:TagKeys", Vec::<String>::new());
-        assert_eq!(ev("ForAllValues:StringEquals", "aws:TagKeys", &["a"], &empty), Tri::True);
-        assert_eq!(ev("ForAnyValue:StringEquals", "aws:TagKeys", &["a"], &empty), Tri::False);
+        assert_eq!(
+            ev("ForAllValues:StringEquals", "aws:TagKeys", &["a"], &empty),
+            Tri::True
+        );
+        assert_eq!(
+            ev("ForAnyValue:StringEquals", "aws:TagKeys", &["a"], &empty),
+            Tri::False
+        );
         assert_eq!(ev("Null", "aws:TagKeys", &["true"], &empty), Tri::True);
     }
 
     #[test]
     fn present_key_rules() {
         let ctx = Context::new().with("aws:SourceIp", "10.1.2.3");
-        assert_eq!(ev("StringEqualsIfExists", "aws:sourceip", &["x"], &ctx), Tri::False);
+        assert_eq!(
+            ev("StringEqualsIfExists", "aws:sourceip", &["x"], &ctx),
+            Tri::False
+        );
         assert_eq!(ev("Null", "aws:sourceip", &["false"], &ctx), Tri::True);
         assert_eq!(ev("Null", "aws:sourceip", &["true"], &ctx), Tri::False);
-        assert_eq!(ev("IpAddress", "aws:SourceIp", &["10.0.0.0/8"], &ctx), Tri::True);
-        assert_eq!(ev("IpAddress", "aws:SourceIp", &["10.1.2.3"], &ctx), Tri::True);
-        assert_eq!(ev("IpAddress", "aws:SourceIp", &["192.168.0.0/16", "10.1.0.0/16"], &ctx), Tri::True);
-        assert_eq!(ev("NotIpAddress", "aws:SourceIp", &["10.0.0.0/8"], &ctx), Tri::False);
-        assert_eq!(ev("IpAddress", "aws:SourceIp", &["2001:db8::/32"], &ctx), Tri::False);
+        assert_eq!(
+            ev("IpAddress", "aws:SourceIp", &["10.0.0.0/8"], &ctx),
+            Tri::True
+        );
+        assert_eq!(
+            ev("IpAddress", "aws:SourceIp", &["10.1.2.3"], &ctx),
+            Tri::True
+        );
+        assert_eq!(
+            ev(
+                "IpAddress",
+                "aws:SourceIp",
+                &["192.168.0.0/16", "10.1.0.0/16"],
+                &ctx
+            ),
+            Tri::True
+        );
+        assert_eq!(
+            ev("NotIpAddress", "aws:SourceIp", &["10.0.0.0/8"], &ctx),
+            Tri::False
+        );
+        assert_eq!(
+            ev("IpAddress", "aws:SourceIp", &["2001:db8::/32"], &ctx),
+            Tri::False
+        );
         let v6 = Context::new().with("aws:SourceIp", "2001:DB8:1234::1");
-        assert_eq!(ev("IpAddress", "aws:SourceIp", &["2001:db8::/32"], &v6), Tri::True);
-        assert_eq!(ev("IpAddress", "aws:SourceIp", &["2001:db9::/32"], &v6), Tri::False);
+        assert_eq!(
+            ev("IpAddress", "aws:SourceIp", &["2001:db8::/32"], &v6),
+            Tri::True
+        );
+        assert_eq!(
+            ev("IpAddress", "aws:SourceIp", &["2001:db9::/32"], &v6),
+            Tri::False
+        );
         let mapped = Context::new().with("aws:SourceIp", "::ffff:10.1.2.3");
-        assert_eq!(ev("IpAddress", "aws:SourceIp", &["10.0.0.0/8"], &mapped), Tri::True);
-        assert_eq!(ev("IpAddress", "aws:SourceIp", &["0.0.0.0/0"], &ctx), Tri::True);
+        assert_eq!(
+            ev("IpAddress", "aws:SourceIp", &["10.0.0.0/8"], &mapped),
+            Tri::True
+        );
+        assert_eq!(
+            ev("IpAddress", "aws:SourceIp", &["0.0.0.0/0"], &ctx),
+            Tri::True
+        );
     }
 
     #[test]
@@ -785,13 +881,51 @@ mod tests {
         assert_eq!(any(&["Owner"]), Tri::True);
         assert_eq!(any(&["Project"]), Tri::False);
         // Negated with qualifiers.
-        assert_eq!(ev("ForAllValues:StringNotEquals", "aws:TagKeys", &["Owner"], &ctx), Tri::False);
-        assert_eq!(ev("ForAnyValue:StringNotEquals", "aws:TagKeys", &["Owner"], &ctx), Tri::True);
-        assert_eq!(ev("ForAllValues:StringNotEquals", "aws:TagKeys", &["Project"], &ctx), Tri::True);
+        assert_eq!(
+            ev(
+                "ForAllValues:StringNotEquals",
+                "aws:TagKeys",
+                &["Owner"],
+                &ctx
+            ),
+            Tri::False
+        );
+        assert_eq!(
+            ev(
+                "ForAnyValue:StringNotEquals",
+                "aws:TagKeys",
+                &["Owner"],
+                &ctx
+            ),
+            Tri::True
+        );
+        assert_eq!(
+            ev(
+                "ForAllValues:StringNotEquals",
+                "aws:TagKeys",
+                &["Project"],
+                &ctx
+            ),
+            Tri::True
+        );
         // No qualifier: positive behaves as "any", negated as "none".
-        assert_eq!(ev("StringEquals", "aws:TagKeys", &["Owner"], &ctx), Tri::True);
-        assert_eq!(ev("StringNotEquals", "aws:TagKeys", &["Owner"], &ctx), Tri::False);
-        assert_eq!(ev("ForAllValues:StringLike", "aws:TagKeys", &["Cost*", "Own*"], &ctx), Tri::True);
+        assert_eq!(
+            ev("StringEquals", "aws:TagKeys", &["Owner"], &ctx),
+            Tri::True
+        );
+        assert_eq!(
+            ev("StringNotEquals", "aws:TagKeys", &["Owner"], &ctx),
+            Tri::False
+        );
+        assert_eq!(
+            ev(
+                "ForAllValues:StringLike",
+                "aws:TagKeys",
+                &["Cost*", "Own*"],
+                &ctx
+            ),
+            Tri::True
+        );
     }
 
     #[test]
@@ -803,28 +937,83 @@ mod tests {
             .with("aws:SecureTransport", "TRUE")
             .with("k:bin", "QmluYXJ5VmFsdWU=")
             .with("k:bad", "ten");
-        assert_eq!(ev("NumericLessThanEquals", "s3:max-keys", &["10"], &ctx), Tri::True);
-        assert_eq!(ev("NumericLessThan", "s3:max-keys", &["10"], &ctx), Tri::False);
-        assert_eq!(ev("NumericGreaterThan", "s3:max-keys", &["9.5"], &ctx), Tri::True);
-        assert_eq!(ev("NumericNotEquals", "s3:max-keys", &["10"], &ctx), Tri::False);
-        assert_eq!(ev("NumericEquals", "s3:max-keys", &["10.0"], &ctx), Tri::True);
+        assert_eq!(
+            ev("NumericLessThanEquals", "s3:max-keys", &["10"], &ctx),
+            Tri::True
+        );
+        assert_eq!(
+            ev("NumericLessThan", "s3:max-keys", &["10"], &ctx),
+            Tri::False
+        );
+        assert_eq!(
+            ev("NumericGreaterThan", "s3:max-keys", &["9.5"], &ctx),
+            Tri::True
+        );
+        assert_eq!(
+            ev("NumericNotEquals", "s3:max-keys", &["10"], &ctx),
+            Tri::False
+        );
+        assert_eq!(
+            ev("NumericEquals", "s3:max-keys", &["10.0"], &ctx),
+            Tri::True
+        );
         assert_eq!(ev("NumericEquals", "k:bad", &["10"], &ctx), Tri::Error);
         assert_eq!(ev("NumericNotEquals", "k:bad", &["10"], &ctx), Tri::Error);
-        assert_eq!(ev("DateGreaterThan", "aws:CurrentTime", &["2020-01-01T00:00:00Z"], &ctx), Tri::True);
-        assert_eq!(ev("DateLessThan", "aws:CurrentTime", &["2020-04-01"], &ctx), Tri::False);
-        assert_eq!(ev("DateEquals", "aws:CurrentTime", &["1585742400"], &ctx), Tri::True);
-        assert_eq!(ev("DateEquals", "aws:EpochTime", &["2020-04-01T14:00:00+02:00"], &ctx), Tri::True);
-        assert_eq!(ev("DateEquals", "aws:EpochTime", &["2020-04-01T12:00:00.000Z"], &ctx), Tri::True);
-        assert_eq!(ev("Bool", "aws:SecureTransport", &["true"], &ctx), Tri::True);
-        assert_eq!(ev("Bool", "aws:SecureTransport", &["false"], &ctx), Tri::False);
-        assert_eq!(ev("BinaryEquals", "k:bin", &["QmluYXJ5VmFsdWU="], &ctx), Tri::True);
+        assert_eq!(
+            ev(
+                "DateGreaterThan",
+                "aws:CurrentTime",
+                &["2020-01-01T00:00:00Z"],
+                &ctx
+            ),
+            Tri::True
+        );
+        assert_eq!(
+            ev("DateLessThan", "aws:CurrentTime", &["2020-04-01"], &ctx),
+            Tri::False
+        );
+        assert_eq!(
+            ev("DateEquals", "aws:CurrentTime", &["1585742400"], &ctx),
+            Tri::True
+        );
+        assert_eq!(
+            ev(
+                "DateEquals",
+                "aws:EpochTime",
+                &["2020-04-01T14:00:00+02:00"],
+                &ctx
+            ),
+            Tri::True
+        );
+        assert_eq!(
+            ev(
+                "DateEquals",
+                "aws:EpochTime",
+                &["2020-04-01T12:00:00.000Z"],
+                &ctx
+            ),
+            Tri::True
+        );
+        assert_eq!(
+            ev("Bool", "aws:SecureTransport", &["true"], &ctx),
+            Tri::True
+        );
+        assert_eq!(
+            ev("Bool", "aws:SecureTransport", &["false"], &ctx),
+            Tri::False
+        );
+        assert_eq!(
+            ev("BinaryEquals", "k:bin", &["QmluYXJ5VmFsdWU="], &ctx),
+            Tri::True
+        );
         assert_eq!(ev("BinaryEquals", "k:bin", &["QmluYXJ5"], &ctx), Tri::False);
         assert_eq!(ev("Bool", "k:bad", &["true"], &ctx), Tri::Error);
     }
 
     #[test]
     fn invalid_policy_values_are_errors() {
-        let bad = |op: &str, v: &str| Condition::compile(op, "k:x", &[v.to_string()], true).is_err();
+        let bad =
+            |op: &str, v: &str| Condition::compile(op, "k:x", &[v.to_string()], true).is_err();
         assert!(bad("NumericEquals", "ten"));
         assert!(bad("NumericEquals", "NaN"));
         assert!(bad("DateEquals", "yesterday"));
@@ -846,34 +1035,107 @@ mod tests {
 
     #[test]
     fn variables_in_conditions() {
-        let ctx = Context::new().with("aws:username", "alice").with("s3:prefix", "home/alice/x");
-        assert_eq!(ev("StringLike", "s3:prefix", &["home/${aws:username}/*"], &ctx), Tri::True);
+        let ctx = Context::new()
+            .with("aws:username", "alice")
+            .with("s3:prefix", "home/alice/x");
+        assert_eq!(
+            ev("StringLike", "s3:prefix", &["home/${aws:username}/*"], &ctx),
+            Tri::True
+        );
         // Missing variable: positive false, negated true.
         let no_user = Context::new().with("s3:prefix", "home/alice/x");
-        assert_eq!(ev("StringLike", "s3:prefix", &["home/${aws:username}/*"], &no_user), Tri::False);
-        assert_eq!(ev("StringNotLike", "s3:prefix", &["home/${aws:username}/*"], &no_user), Tri::True);
-        assert_eq!(ev("StringEquals", "s3:prefix", &["${aws:username}", "home/alice/x"], &no_user), Tri::True);
-        assert_eq!(ev("StringLike", "s3:prefix", &["home/${aws:username, 'alice'}/*"], &no_user), Tri::True);
+        assert_eq!(
+            ev(
+                "StringLike",
+                "s3:prefix",
+                &["home/${aws:username}/*"],
+                &no_user
+            ),
+            Tri::False
+        );
+        assert_eq!(
+            ev(
+                "StringNotLike",
+                "s3:prefix",
+                &["home/${aws:username}/*"],
+                &no_user
+            ),
+            Tri::True
+        );
+        assert_eq!(
+            ev(
+                "StringEquals",
+                "s3:prefix",
+                &["${aws:username}", "home/alice/x"],
+                &no_user
+            ),
+            Tri::True
+        );
+        assert_eq!(
+            ev(
+                "StringLike",
+                "s3:prefix",
+                &["home/${aws:username, 'alice'}/*"],
+                &no_user
+            ),
+            Tri::True
+        );
         let arn = Context::new()
             .with("aws:username", "alice")
             .with("aws:SourceArn", "arn:aws:iam::123456789012:user/alice");
-        assert_eq!(ev("ArnLike", "aws:SourceArn", &["arn:aws:iam::*:user/${aws:username}"], &arn), Tri::True);
-        assert_eq!(ev("ArnEquals", "aws:SourceArn", &["arn:aws:iam::123456789012:user/*"], &arn), Tri::True);
-        assert_eq!(ev("ArnNotLike", "aws:SourceArn", &["arn:aws:iam::123456789012:user/*"], &arn), Tri::False);
+        assert_eq!(
+            ev(
+                "ArnLike",
+                "aws:SourceArn",
+                &["arn:aws:iam::*:user/${aws:username}"],
+                &arn
+            ),
+            Tri::True
+        );
+        assert_eq!(
+            ev(
+                "ArnEquals",
+                "aws:SourceArn",
+                &["arn:aws:iam::123456789012:user/*"],
+                &arn
+            ),
+            Tri::True
+        );
+        assert_eq!(
+            ev(
+                "ArnNotLike",
+                "aws:SourceArn",
+                &["arn:aws:iam::123456789012:user/*"],
+                &arn
+            ),
+            Tri::False
+        );
     }
 
     #[test]
     fn dates_parse() {
         assert_eq!(parse_date("1970-01-01T00:00:00Z"), Some(Timestamp(0, 0)));
         assert_eq!(parse_date("1970-01-02"), Some(Timestamp(86400, 0)));
-        assert_eq!(parse_date("2000-03-01T00:00Z"), Some(Timestamp(951_868_800, 0)));
-        assert_eq!(parse_date("1970-01-01T01:00:00+01:00"), Some(Timestamp(0, 0)));
-        assert_eq!(parse_date("1970-01-01T00:00:00.5Z"), Some(Timestamp(0, 500_000_000)));
+        assert_eq!(
+            parse_date("2000-03-01T00:00Z"),
+            Some(Timestamp(951_868_800, 0))
+        );
+        assert_eq!(
+            parse_date("1970-01-01T01:00:00+01:00"),
+            Some(Timestamp(0, 0))
+        );
+        assert_eq!(
+            parse_date("1970-01-01T00:00:00.5Z"),
+            Some(Timestamp(0, 500_000_000))
+        );
         assert_eq!(parse_date("2024-02-29"), parse_date("1709164800"));
         assert!(parse_date("2023-02-29").is_none());
         assert!(parse_date("2020-01-01T25:00:00Z").is_none());
         assert!(parse_date("2020-01-01X").is_none());
-        assert_eq!(parse_date("2020-01").unwrap(), parse_date("2020-01-01").unwrap());
+        assert_eq!(
+            parse_date("2020-01").unwrap(),
+            parse_date("2020-01-01").unwrap()
+        );
     }
 
     #[test]

@@ -156,7 +156,10 @@ mod tests {
         );
         c.insert("AWS:SOURCEIP", "10.0.0.2");
         assert_eq!(c.len(), 1);
-        assert_eq!(c.get("aws:sourceip").unwrap().as_variable(), Some("10.0.0.2"));
+        assert_eq!(
+            c.get("aws:sourceip").unwrap().as_variable(),
+            Some("10.0.0.2")
+        );
         c.insert_many("aws:TagKeys", ["a", "b"]);
         assert_eq!(c.get("aws:tagkeys").unwrap().as_variable(), None);
         c.set_default("aws:tagkeys", ContextValue::Single("x".into()));

@@ -438,7 +438,11 @@ fn decide<S: Sink>(req: &Request, set: &PolicySet, sink: &mut S) -> Core {
         })
     };
     // `None`: no such policy (no limit); `Some(None)`: present but no Allow.
-    let boundary = single(&set.permissions_boundary, PolicyKind::PermissionsBoundary, sink);
+    let boundary = single(
+        &set.permissions_boundary,
+        PolicyKind::PermissionsBoundary,
+        sink,
+    );
     let session = single(&set.session_policy, PolicyKind::Session, sink);
 
     if let Some(k) = first_deny {
@@ -614,9 +618,8 @@ pub fn authorize(req: &Request, set: &PolicySet) -> Decision {
             }
         }
         DecisionKind::Allow => {
-            let mut allows = sink.allows.clone();
-            allows.sort_by_key(|r| kind_order(r.kind));
-            statements = allows.iter().map(to_stmt).collect();
+            sink.allows.sort_by_key(|r| kind_order(r.kind));
+            statements = sink.allows.iter().map(to_stmt).collect();
             reasons.push(allow_summary(&core, req));
             for s in &statements {
                 reasons.push(format!("{s} allows {action} on {resource}"));
@@ -695,7 +698,10 @@ fn deny_summary(core: &Core, req: &Request, set: &PolicySet) -> String {
     let action = &req.action;
     let resource = &req.resource;
     let kind = core.policy_kind.unwrap_or(PolicyKind::Identity);
-    let name = |np: &Option<NamedPolicy>| np.as_ref().map_or(String::new(), |n| format!(" {:?}", &*n.name));
+    let name = |np: &Option<NamedPolicy>| {
+        np.as_ref()
+            .map_or(String::new(), |n| format!(" {:?}", &*n.name))
+    };
     match core.why {
         Why::OrgLevel(l) => format!(
             "Implicit deny: no policy of {} level {l} allows {action} on {resource}; every level must allow",

@@ -77,20 +77,20 @@ pub(crate) struct PolicyEval {
 pub(crate) fn evaluate(policy: &Policy, env: &Env<'_>, mode: Mode) -> PolicyEval {
     let mut out = PolicyEval::default();
     for (i, s) in policy.statements.iter().enumerate() {
+        let wanted = match s.effect {
+            Effect::Deny => out.deny.is_none(),
+            Effect::Allow => out.allow.is_none_or(|(_, st)| st < Strength::Exact),
+        };
+        if !wanted {
+            continue;
+        }
+        let Some(st) = applies(s, env, mode) else {
+            continue;
+        };
         match s.effect {
-            Effect::Deny if out.deny.is_none() => {
-                if applies(s, env, mode).is_some() {
-                    out.deny = Some(i);
-                }
-            }
-            Effect::Allow if out.allow.is_none_or(|(_, st)| st < Strength::Exact) => {
-                if let Some(st) = applies(s, env, mode) {
-                    if out.allow.is_none_or(|(_, old)| st > old) {
-                        out.allow = Some((i, st));
-                    }
-                }
-            }
-            _ => {}
+            Effect::Deny => out.deny = Some(i),
+            Effect::Allow if out.allow.is_none_or(|(_, old)| st > old) => out.allow = Some((i, st)),
+            Effect::Allow => {}
         }
     }
     out
@@ -216,7 +216,11 @@ fn principal_matches(
         let s = match e {
             // "*" names every caller; for a role session we treat it like the role
             // ARN (boundary and session policy still apply): failing closed.
-            PrincipalEntry::Any => Some(if session { Strength::Role } else { Strength::Exact }),
+            PrincipalEntry::Any => Some(if session {
+                Strength::Role
+            } else {
+                Strength::Exact
+            }),
             PrincipalEntry::Account(a) => match p.kind() {
                 PrincipalKind::Root if **a == *p.account() => Some(Strength::Exact),
                 PrincipalKind::User { .. } | PrincipalKind::RoleSession { .. }
@@ -269,7 +273,11 @@ mod tests {
 
     #[test]
     fn action_resource_matching() {
-        let r = req(USER, "SecretsManager:GetSecretValue", "arn:aws:secretsmanager:eu-west-3:123456789012:secret:staging/a-AbCdEf");
+        let r = req(
+            USER,
+            "SecretsManager:GetSecretValue",
+            "arn:aws:secretsmanager:eu-west-3:123456789012:secret:staging/a-AbCdEf",
+        );
         let p = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"secretsmanager:get*","Resource":"arn:aws:secretsmanager:eu-west-3:123456789012:secret:staging/*"}]}"#;
         assert!(eval(p, &r, Mode::Identity).allow.is_some());
         let p = r#"{"Statement":[{"Effect":"Allow","Action":"secretsmanager:Describe*","Resource":"*"}]}"#;
@@ -295,14 +303,27 @@ mod tests {
     fn principal_strengths() {
         let r = req(SESSION, "s3:GetObject", "arn:aws:s3:::b/k");
         let rp = |pr: &str| {
-            format!(r#"{{"Statement":[{{"Effect":"Allow","Principal":{pr},"Action":"s3:*","Resource":"*"}}]}}"#)
+            format!(
+                r#"{{"Statement":[{{"Effect":"Allow","Principal":{pr},"Action":"s3:*","Resource":"*"}}]}}"#
+            )
         };
-        let m = Mode::Resource { has_boundary: false };
+        let m = Mode::Resource {
+            has_boundary: false,
+        };
         let st = |pr: &str| eval(&rp(pr), &r, m).allow.map(|a| a.1);
-        assert_eq!(st(r#"{"AWS":"arn:aws:sts::123456789012:assumed-role/eso/s1"}"#), Some(Strength::Exact));
-        assert_eq!(st(r#"{"AWS":"arn:aws:iam::123456789012:role/eso"}"#), Some(Strength::Role));
+        assert_eq!(
+            st(r#"{"AWS":"arn:aws:sts::123456789012:assumed-role/eso/s1"}"#),
+            Some(Strength::Exact)
+        );
+        assert_eq!(
+            st(r#"{"AWS":"arn:aws:iam::123456789012:role/eso"}"#),
+            Some(Strength::Role)
+        );
         assert_eq!(st(r#"{"AWS":"123456789012"}"#), Some(Strength::Account));
-        assert_eq!(st(r#"{"AWS":"arn:aws:iam::123456789012:root"}"#), Some(Strength::Account));
+        assert_eq!(
+            st(r#"{"AWS":"arn:aws:iam::123456789012:root"}"#),
+            Some(Strength::Account)
+        );
         assert_eq!(st(r#"{"AWS":"210987654321"}"#), None);
         assert_eq!(st(r#""*""#), Some(Strength::Role));
         assert_eq!(
@@ -319,10 +340,18 @@ mod tests {
         // spared only when its session ARN, role ARN and account are all listed.
         let r = req(SESSION, "s3:GetObject", "arn:aws:s3:::b/k");
         let deny = |np: &str| {
-            format!(r#"{{"Statement":[{{"Effect":"Deny","NotPrincipal":{{"AWS":{np}}},"Action":"s3:*","Resource":"*"}}]}}"#)
+            format!(
+                r#"{{"Statement":[{{"Effect":"Deny","NotPrincipal":{{"AWS":{np}}},"Action":"s3:*","Resource":"*"}}]}}"#
+            )
         };
-        let m = Mode::Resource { has_boundary: false };
-        assert!(eval(&deny(r#"["arn:aws:iam::123456789012:role/eso"]"#), &r, m).deny.is_some());
+        let m = Mode::Resource {
+            has_boundary: false,
+        };
+        assert!(
+            eval(&deny(r#"["arn:aws:iam::123456789012:role/eso"]"#), &r, m)
+                .deny
+                .is_some()
+        );
         assert!(eval(
             &deny(r#"["arn:aws:sts::123456789012:assumed-role/eso/s1","arn:aws:iam::123456789012:role/eso","arn:aws:iam::123456789012:root"]"#),
             &r,
@@ -340,14 +369,18 @@ mod tests {
         .is_some());
         let u = req(USER, "s3:GetObject", "arn:aws:s3:::b/k");
         assert!(eval(&deny(&format!(r#"["{USER}"]"#)), &u, m).deny.is_some());
-        assert!(eval(&deny(&format!(r#"["{USER}","123456789012"]"#)), &u, m).deny.is_none());
+        assert!(eval(&deny(&format!(r#"["{USER}","123456789012"]"#)), &u, m)
+            .deny
+            .is_none());
     }
 
     #[test]
     fn condition_errors_fail_closed() {
         let r = req(USER, "s3:GetObject", "*").with_key("s3:max-keys", "lots");
         let p = |effect: &str| {
-            format!(r#"{{"Statement":[{{"Effect":"{effect}","Action":"s3:*","Resource":"*","Condition":{{"NumericLessThan":{{"s3:max-keys":"10"}}}}}}]}}"#)
+            format!(
+                r#"{{"Statement":[{{"Effect":"{effect}","Action":"s3:*","Resource":"*","Condition":{{"NumericLessThan":{{"s3:max-keys":"10"}}}}}}]}}"#
+            )
         };
         assert!(eval(&p("Allow"), &r, Mode::Identity).allow.is_none());
         assert!(eval(&p("Deny"), &r, Mode::Identity).deny.is_some());

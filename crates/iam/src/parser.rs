@@ -118,7 +118,10 @@ impl Policy {
         for (i, s) in statements.into_iter().enumerate() {
             let stmt = parse_statement(s, i, variables)?;
             if let Some(sid) = &stmt.sid {
-                if out.iter().any(|o: &Statement| o.sid.as_deref() == Some(sid)) {
+                if out
+                    .iter()
+                    .any(|o: &Statement| o.sid.as_deref() == Some(sid))
+                {
                     return Err(PolicyError::at(
                         format!("Statement[{i}].Sid"),
                         format!("duplicate Sid {sid:?}: statement ids must be unique"),
@@ -148,7 +151,11 @@ impl Policy {
                 | PolicyKind::Session
                 | PolicyKind::Scp => {
                     if let Some(p) = &s.principal {
-                        let e = if p.negated { "NotPrincipal" } else { "Principal" };
+                        let e = if p.negated {
+                            "NotPrincipal"
+                        } else {
+                            "Principal"
+                        };
                         return Err(PolicyError::at(
                             at(e),
                             format!("a {} must not specify a principal", kind.aws_name()),
@@ -157,7 +164,10 @@ impl Policy {
                     if kind != PolicyKind::Scp && s.resource.is_none() {
                         return Err(PolicyError::at(
                             at("Resource"),
-                            format!("a {} statement needs Resource or NotResource", kind.aws_name()),
+                            format!(
+                                "a {} statement needs Resource or NotResource",
+                                kind.aws_name()
+                            ),
                         ));
                     }
                 }
@@ -257,7 +267,10 @@ fn parse_statement(
     };
     let action = match (s.get("Action"), s.get("NotAction")) {
         (Some(_), Some(_)) => {
-            return Err(PolicyError::at(base, "Action and NotAction cannot both be present"))
+            return Err(PolicyError::at(
+                base,
+                "Action and NotAction cannot both be present",
+            ))
         }
         (Some(a), None) => parse_actions(a, false, &at("Action"))?,
         (None, Some(a)) => parse_actions(a, true, &at("NotAction"))?,
@@ -307,7 +320,10 @@ fn strings<'a>(v: &'a Value, path: &str) -> Result<Vec<&'a str>, PolicyError> {
             })
             .collect(),
         Value::Array(_) => Err(PolicyError::at(path, "must not be an empty list")),
-        _ => Err(PolicyError::at(path, "must be a string or a list of strings")),
+        _ => Err(PolicyError::at(
+            path,
+            "must be a string or a list of strings",
+        )),
     }
 }
 
@@ -326,9 +342,7 @@ fn parse_actions(v: &Value, negated: bool, path: &str) -> Result<ActionClause, P
     for (i, a) in list.into_iter().enumerate() {
         let valid = a == "*"
             || a.split_once(':').is_some_and(|(svc, name)| {
-                !svc.is_empty()
-                    && !name.is_empty()
-                    && !a.chars().any(char::is_whitespace)
+                !svc.is_empty() && !name.is_empty() && !a.chars().any(char::is_whitespace)
             });
         if !valid {
             return Err(PolicyError::at(
@@ -448,11 +462,7 @@ fn principal_entry(kind: &str, p: &str, path: &str) -> Result<PrincipalEntry, Po
     })
 }
 
-fn parse_conditions(
-    v: &Value,
-    path: &str,
-    variables: bool,
-) -> Result<Vec<Condition>, PolicyError> {
+fn parse_conditions(v: &Value, path: &str, variables: bool) -> Result<Vec<Condition>, PolicyError> {
     let ops = v
         .as_object()
         .ok_or_else(|| PolicyError::at(path, "must be an object"))?;
@@ -460,14 +470,23 @@ fn parse_conditions(
     for (op, keys) in ops {
         let op_path = format!("{path}.{op}");
         let keys = keys.as_object().ok_or_else(|| {
-            PolicyError::at(&op_path, "must be an object mapping condition keys to values")
+            PolicyError::at(
+                &op_path,
+                "must be an object mapping condition keys to values",
+            )
         })?;
         if keys.is_empty() {
-            return Err(PolicyError::at(&op_path, "must name at least one condition key"));
+            return Err(PolicyError::at(
+                &op_path,
+                "must name at least one condition key",
+            ));
         }
         for (key, vals) in keys {
             let key_path = format!("{op_path}.{key}");
-            if !key.split_once(':').is_some_and(|(a, b)| !a.is_empty() && !b.is_empty()) {
+            if !key
+                .split_once(':')
+                .is_some_and(|(a, b)| !a.is_empty() && !b.is_empty())
+            {
                 return Err(PolicyError::at(
                     &key_path,
                     "a condition key must be prefaced by a vendor (e.g. aws:SourceIp)",
@@ -510,7 +529,10 @@ fn condition_values(v: &Value, path: &str) -> Result<Vec<String>, PolicyError> {
             })
             .collect(),
         _ => scalar(v).map(|s| vec![s]).ok_or_else(|| {
-            PolicyError::at(path, "must be a string, a number, a boolean or a list of them")
+            PolicyError::at(
+                path,
+                "must be a string, a number, a boolean or a list of them",
+            )
         }),
     }
 }
@@ -535,8 +557,10 @@ mod tests {
         assert_eq!(s.sid(), Some("A"));
         assert_eq!(s.effect(), Effect::Allow);
         assert_eq!(s.label(), "statement \"A\"");
-        let p = Policy::parse(r#"{"Statement":{"Effect":"Deny","NotAction":"iam:*","NotResource":"*"}}"#)
-            .unwrap();
+        let p = Policy::parse(
+            r#"{"Statement":{"Effect":"Deny","NotAction":"iam:*","NotResource":"*"}}"#,
+        )
+        .unwrap();
         assert_eq!(p.version(), Version::V2008_10_17);
         assert_eq!(p.statements()[0].label(), "statement #0");
     }
@@ -554,13 +578,29 @@ mod tests {
                 r#"{{"Version":"2012-10-17","Statement":[{{{base}}},{{{second}}}]}}"#
             ))
         };
-        assert!(two(r#""Effect":"allow","Action":"s3:*","Resource":"*""#).starts_with("Statement[1].Effect:"));
-        assert!(two(r#""Effect":"Allow","Resource":"*""#).starts_with("Statement[1].Action: missing"));
-        assert!(two(r#""Effect":"Allow","Action":"GetObject","Resource":"*""#).starts_with("Statement[1].Action:"));
-        assert!(two(r#""Effect":"Allow","Action":["s3:a",3],"Resource":"*""#).starts_with("Statement[1].Action[1]:"));
-        assert!(two(r#""Effect":"Allow","Action":[],"Resource":"*""#).starts_with("Statement[1].Action: must not be an empty list"));
-        assert!(two(r#""Effect":"Allow","Action":"s3:*","Resource":"bucket""#).starts_with("Statement[1].Resource:"));
-        assert!(two(r#""Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s*:::b""#).contains("service part"));
+        assert!(two(r#""Effect":"allow","Action":"s3:*","Resource":"*""#)
+            .starts_with("Statement[1].Effect:"));
+        assert!(
+            two(r#""Effect":"Allow","Resource":"*""#).starts_with("Statement[1].Action: missing")
+        );
+        assert!(
+            two(r#""Effect":"Allow","Action":"GetObject","Resource":"*""#)
+                .starts_with("Statement[1].Action:")
+        );
+        assert!(
+            two(r#""Effect":"Allow","Action":["s3:a",3],"Resource":"*""#)
+                .starts_with("Statement[1].Action[1]:")
+        );
+        assert!(two(r#""Effect":"Allow","Action":[],"Resource":"*""#)
+            .starts_with("Statement[1].Action: must not be an empty list"));
+        assert!(
+            two(r#""Effect":"Allow","Action":"s3:*","Resource":"bucket""#)
+                .starts_with("Statement[1].Resource:")
+        );
+        assert!(
+            two(r#""Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s*:::b""#)
+                .contains("service part")
+        );
         assert!(two(r#""Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"StringLike":{"s3:prefix":[]}}"#)
             .starts_with("Statement[1].Condition.StringLike.s3:prefix:"));
         assert!(two(r#""Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"StringLikes":{"s3:prefix":"a"}}"#)
@@ -569,14 +609,25 @@ mod tests {
             .starts_with("Statement[1].Condition.NumericLessThan: invalid value"));
         assert!(two(r#""Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"StringLike":{"prefix":"a"}}"#)
             .starts_with("Statement[1].Condition.StringLike.prefix:"));
-        assert!(two(r#""Effect":"Allow","Action":"s3:*","Action2":"s3:*","Resource":"*""#).starts_with("Statement[1].Action2:"));
-        assert!(two(r#""Effect":"Allow","Action":"s3:*","NotAction":"s3:*","Resource":"*""#).starts_with("Statement[1]: Action and NotAction"));
-        assert!(two(r#""Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::${aws:username""#).starts_with("Statement[1].Resource: unterminated"));
+        assert!(
+            two(r#""Effect":"Allow","Action":"s3:*","Action2":"s3:*","Resource":"*""#)
+                .starts_with("Statement[1].Action2:")
+        );
+        assert!(
+            two(r#""Effect":"Allow","Action":"s3:*","NotAction":"s3:*","Resource":"*""#)
+                .starts_with("Statement[1]: Action and NotAction")
+        );
+        assert!(two(
+            r#""Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::${aws:username""#
+        )
+        .starts_with("Statement[1].Resource: unterminated"));
     }
 
     #[test]
     fn duplicate_sid() {
-        let e = err(r#"{"Statement":[{"Sid":"A","Effect":"Allow","Action":"s3:*","Resource":"*"},{"Sid":"A","Effect":"Deny","Action":"s3:*","Resource":"*"}]}"#);
+        let e = err(
+            r#"{"Statement":[{"Sid":"A","Effect":"Allow","Action":"s3:*","Resource":"*"},{"Sid":"A","Effect":"Deny","Action":"s3:*","Resource":"*"}]}"#,
+        );
         assert!(e.starts_with("Statement[1].Sid: duplicate"), "{e}");
     }
 
@@ -601,9 +652,16 @@ mod tests {
         assert!(p(r#"{"AWS":"arn:aws:sts::123456789012:assumed-role/R/s"}"#).is_ok());
         assert!(p(r#"{"Federated":"arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-3.amazonaws.com/id/ABC"}"#).is_ok());
         assert!(p(r#"{"Service":"ec2.amazonaws.com"}"#).is_ok());
-        let e = p(r#"{"AWS":"arn:aws:iam::123456789012:user/*"}"#).unwrap_err().to_string();
-        assert!(e.starts_with("Statement[0].Principal.AWS: ") && e.contains("wildcards"), "{e}");
-        let e = p(r#"{"AWS":["123456789012","arn:aws:iam::12345:user/x"]}"#).unwrap_err().to_string();
+        let e = p(r#"{"AWS":"arn:aws:iam::123456789012:user/*"}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("Statement[0].Principal.AWS: ") && e.contains("wildcards"),
+            "{e}"
+        );
+        let e = p(r#"{"AWS":["123456789012","arn:aws:iam::12345:user/x"]}"#)
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("Statement[0].Principal.AWS[1]"), "{e}");
         assert!(p(r#""arn:aws:iam::123456789012:root""#).is_err());
         assert!(p(r#"{"Group":"x"}"#).is_err());
@@ -617,12 +675,16 @@ mod tests {
             r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"}}"#,
         )
         .unwrap();
-        let e = with_principal.validate_for(PolicyKind::Identity).unwrap_err();
+        let e = with_principal
+            .validate_for(PolicyKind::Identity)
+            .unwrap_err();
         assert_eq!(e.path(), "Statement[0].Principal");
         assert!(with_principal.validate_for(PolicyKind::Resource).is_ok());
         assert!(with_principal.validate_for(PolicyKind::Rcp).is_ok());
         assert!(with_principal.validate_trust_policy().is_err());
-        let identity = Policy::parse(r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}"#).unwrap();
+        let identity =
+            Policy::parse(r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}"#)
+                .unwrap();
         assert!(identity.validate_for(PolicyKind::Identity).is_ok());
         assert!(identity.validate_for(PolicyKind::Resource).is_err());
         let no_res = Policy::parse(r#"{"Statement":{"Effect":"Allow","Action":"s3:*"}}"#).unwrap();
@@ -640,7 +702,12 @@ mod tests {
             r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"NumericLessThan":{"s3:max-keys":10},"Bool":{"aws:SecureTransport":true}}}}"#,
         );
         assert!(p.is_ok());
-        let e = err(r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":null}}}}"#);
-        assert!(e.starts_with("Statement[0].Condition.Bool.aws:SecureTransport:"), "{e}");
+        let e = err(
+            r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":null}}}}"#,
+        );
+        assert!(
+            e.starts_with("Statement[0].Condition.Bool.aws:SecureTransport:"),
+            "{e}"
+        );
     }
 }

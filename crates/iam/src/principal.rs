@@ -104,7 +104,10 @@ impl Principal {
             }
             ("sts", r) if r.starts_with("assumed-role/") => {
                 let mut it = r["assumed-role/".len()..].splitn(2, '/');
-                let role = it.next().filter(|s| !s.is_empty()).ok_or_else(unsupported)?;
+                let role = it
+                    .next()
+                    .filter(|s| !s.is_empty())
+                    .ok_or_else(unsupported)?;
                 let session = it
                     .next()
                     .filter(|s| !s.is_empty() && !s.contains('/'))
@@ -324,10 +327,18 @@ mod tests {
             .unwrap()
             .with_unique_id("AIDAEXAMPLE")
             .with_tag("team", "blue");
-        assert_eq!(p.kind(), &PrincipalKind::User { name: "alice".into() });
+        assert_eq!(
+            p.kind(),
+            &PrincipalKind::User {
+                name: "alice".into()
+            }
+        );
         assert_eq!(get(&p, "aws:username"), Some("alice"));
         assert_eq!(get(&p, "aws:userid"), Some("AIDAEXAMPLE"));
-        assert_eq!(get(&p, "aws:PrincipalArn"), Some("arn:aws:iam::123456789012:user/division/alice"));
+        assert_eq!(
+            get(&p, "aws:PrincipalArn"),
+            Some("arn:aws:iam::123456789012:user/division/alice")
+        );
         assert_eq!(get(&p, "aws:principalaccount"), Some("123456789012"));
         assert_eq!(get(&p, "aws:PrincipalTag/Team"), Some("blue"));
         assert_eq!(get(&p, "aws:PrincipalType"), Some("User"));
@@ -340,12 +351,20 @@ mod tests {
             .with_unique_id("AROAEXAMPLE")
             .with_role_arn("arn:aws:iam::123456789012:role/k8s/eso")
             .unwrap();
-        assert_eq!(get(&p, "aws:PrincipalArn"), Some("arn:aws:iam::123456789012:role/k8s/eso"));
+        assert_eq!(
+            get(&p, "aws:PrincipalArn"),
+            Some("arn:aws:iam::123456789012:role/k8s/eso")
+        );
         assert_eq!(get(&p, "aws:userid"), Some("AROAEXAMPLE:sess"));
         assert_eq!(get(&p, "aws:username"), None);
         assert_eq!(get(&p, "aws:PrincipalType"), Some("AssumedRole"));
-        assert!(p.clone().with_role_arn("arn:aws:iam::123456789012:role/other").is_err());
-        assert!(p.with_role_arn("arn:aws:iam::210987654321:role/eso").is_err());
+        assert!(p
+            .clone()
+            .with_role_arn("arn:aws:iam::123456789012:role/other")
+            .is_err());
+        assert!(p
+            .with_role_arn("arn:aws:iam::210987654321:role/eso")
+            .is_err());
     }
 
     #[test]

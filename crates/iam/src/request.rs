@@ -32,7 +32,11 @@ impl Request {
     ///     .with_key("aws:SourceIp", "10.0.0.1");
     /// assert_eq!(r.effective_resource_account(), "123456789012");
     /// ```
-    pub fn new(principal: Principal, action: impl Into<String>, resource: impl Into<String>) -> Self {
+    pub fn new(
+        principal: Principal,
+        action: impl Into<String>,
+        resource: impl Into<String>,
+    ) -> Self {
         Request {
             principal,
             action: action.into(),

@@ -125,7 +125,11 @@ fn list<'a>(v: Option<&'a Value>, path: &str) -> Result<&'a [Value], String> {
     }
 }
 
-fn levels(v: Option<&Value>, path: &str, kind: PolicyKind) -> Result<Vec<Vec<NamedPolicy>>, String> {
+fn levels(
+    v: Option<&Value>,
+    path: &str,
+    kind: PolicyKind,
+) -> Result<Vec<Vec<NamedPolicy>>, String> {
     list(v, path)?
         .iter()
         .enumerate()
@@ -144,8 +148,8 @@ fn simulate_case(obj: &Map<String, Value>) -> Result<Map<String, Value>, String>
     if let Some(k) = obj.keys().find(|k| !FIELDS.contains(&k.as_str())) {
         return Err(format!("{k}: unknown field"));
     }
-    let mut principal = Principal::from_arn(required(obj, "principal")?)
-        .map_err(|e| format!("principal: {e}"))?;
+    let mut principal =
+        Principal::from_arn(required(obj, "principal")?).map_err(|e| format!("principal: {e}"))?;
     if let Some(r) = string_field(obj, "role_arn")? {
         principal = principal
             .with_role_arn(r)
@@ -196,8 +200,9 @@ fn simulate_case(obj: &Map<String, Value>) -> Result<Map<String, Value>, String>
                         c.insert_many(k, vals);
                     }
                     other => {
-                        let s = scalar(other)
-                            .ok_or_else(|| format!("context.{k}: must be a string or a list of strings"))?;
+                        let s = scalar(other).ok_or_else(|| {
+                            format!("context.{k}: must be a string or a list of strings")
+                        })?;
                         c.insert(k, s);
                     }
                 }
@@ -219,14 +224,19 @@ fn simulate_case(obj: &Map<String, Value>) -> Result<Map<String, Value>, String>
             false,
         )?);
     }
-    let single = |key: &str, kind: PolicyKind, trust: bool| -> Result<Option<NamedPolicy>, String> {
-        match obj.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(v) => policy(v, key, kind, trust).map(Some),
-        }
-    };
+    let single =
+        |key: &str, kind: PolicyKind, trust: bool| -> Result<Option<NamedPolicy>, String> {
+            match obj.get(key) {
+                None | Some(Value::Null) => Ok(None),
+                Some(v) => policy(v, key, kind, trust).map(Some),
+            }
+        };
     set.resource_policy = single("resource_policy", PolicyKind::Resource, trust)?;
-    set.permissions_boundary = single("permissions_boundary", PolicyKind::PermissionsBoundary, false)?;
+    set.permissions_boundary = single(
+        "permissions_boundary",
+        PolicyKind::PermissionsBoundary,
+        false,
+    )?;
     set.session_policy = single("session_policy", PolicyKind::Session, false)?;
     set.scps = levels(obj.get("scps"), "scps", PolicyKind::Scp)?;
     set.rcps = levels(obj.get("rcps"), "rcps", PolicyKind::Rcp)?;

@@ -126,7 +126,9 @@ impl Template {
 
     /// Whether the template contains a wildcard.
     pub(crate) fn has_wildcard(&self) -> bool {
-        self.parts.iter().any(|p| matches!(p, Part::Star | Part::One))
+        self.parts
+            .iter()
+            .any(|p| matches!(p, Part::Star | Part::One))
     }
 
     /// Matches `text`. `None` when a variable has no value and no default: the
@@ -135,7 +137,7 @@ impl Template {
     pub(crate) fn matches<V: Vars + ?Sized>(&self, text: &str, ci: bool, vars: &V) -> Option<bool> {
         if let Some(p) = &self.fixed {
             if ci && !(text.is_ascii() && self.parts_ascii()) {
-                return Some(self.slow_ci(text, vars)?);
+                return self.slow_ci(text, vars);
             }
             return Some(p.matches(text, ci));
         }
@@ -150,7 +152,14 @@ impl Template {
         if ci && !text.is_ascii() {
             return self.slow_ci(text, vars);
         }
-        Some(match_tokens(&Resolved { parts: &self.parts, vars }, text, ci))
+        Some(match_tokens(
+            &Resolved {
+                parts: &self.parts,
+                vars,
+            },
+            text,
+            ci,
+        ))
     }
 
     fn parts_ascii(&self) -> bool {

@@ -26,14 +26,19 @@ fn alice() -> Principal {
 #[test]
 fn string_condition_principal_tag() {
     // StringEquals on aws:PrincipalTag/job-category.
-    let s = with_cond("iam:*", "*", r#"{"StringEquals":{"aws:PrincipalTag/job-category":"iamuser-admin"}}"#);
+    let s = with_cond(
+        "iam:*",
+        "*",
+        r#"{"StringEquals":{"aws:PrincipalTag/job-category":"iamuser-admin"}}"#,
+    );
     let admin = alice().with_tag("job-category", "iamuser-admin");
     assert_eq!(kind(&admin, "iam:ListUsers", "*", &s), Allow);
     let other = alice().with_tag("job-category", "IAMUSER-ADMIN");
     assert_eq!(kind(&other, "iam:ListUsers", "*", &s), ImplicitDeny);
     assert_eq!(kind(&alice(), "iam:ListUsers", "*", &s), ImplicitDeny);
     // Caller-supplied context keys take precedence over derived ones.
-    let r = Request::new(other, "iam:ListUsers", "*").with_key("aws:PrincipalTag/job-category", "iamuser-admin");
+    let r = Request::new(other, "iam:ListUsers", "*")
+        .with_key("aws:PrincipalTag/job-category", "iamuser-admin");
     assert_eq!(req_kind(&r, &s), Allow);
 }
 
@@ -47,7 +52,12 @@ fn string_like_with_variable_prefixes() {
     );
     let list = |who: &Principal, prefix: &str| {
         req_kind(
-            &Request::new(who.clone(), "s3:ListBucket", "arn:aws:s3:::amzn-s3-demo-bucket").with_key("s3:prefix", prefix),
+            &Request::new(
+                who.clone(),
+                "s3:ListBucket",
+                "arn:aws:s3:::amzn-s3-demo-bucket",
+            )
+            .with_key("s3:prefix", prefix),
             &s,
         )
     };
@@ -61,8 +71,17 @@ fn string_like_with_variable_prefixes() {
 
 #[test]
 fn numeric_condition() {
-    let s = with_cond("s3:ListBucket", "*", r#"{"NumericLessThanEquals":{"s3:max-keys":"10"}}"#);
-    let r = |v: &str| req_kind(&Request::new(alice(), "s3:ListBucket", "*").with_key("s3:max-keys", v), &s);
+    let s = with_cond(
+        "s3:ListBucket",
+        "*",
+        r#"{"NumericLessThanEquals":{"s3:max-keys":"10"}}"#,
+    );
+    let r = |v: &str| {
+        req_kind(
+            &Request::new(alice(), "s3:ListBucket", "*").with_key("s3:max-keys", v),
+            &s,
+        )
+    };
     assert_eq!(r("10"), Allow);
     assert_eq!(r("9"), Allow);
     assert_eq!(r("11"), ImplicitDeny);
@@ -71,8 +90,17 @@ fn numeric_condition() {
 
 #[test]
 fn date_condition() {
-    let s = with_cond("iam:*", "*", r#"{"DateGreaterThan":{"aws:TokenIssueTime":"2020-01-01T00:00:01Z"}}"#);
-    let r = |v: &str| req_kind(&Request::new(alice(), "iam:ListUsers", "*").with_key("aws:TokenIssueTime", v), &s);
+    let s = with_cond(
+        "iam:*",
+        "*",
+        r#"{"DateGreaterThan":{"aws:TokenIssueTime":"2020-01-01T00:00:01Z"}}"#,
+    );
+    let r = |v: &str| {
+        req_kind(
+            &Request::new(alice(), "iam:ListUsers", "*").with_key("aws:TokenIssueTime", v),
+            &s,
+        )
+    };
     assert_eq!(r("2020-01-01T00:00:02Z"), Allow);
     assert_eq!(r("2020-01-01T00:00:01Z"), ImplicitDeny);
     assert_eq!(r("1577836802"), Allow); // epoch seconds
@@ -100,8 +128,17 @@ fn bool_condition_secure_transport_deny() {
 
 #[test]
 fn binary_condition() {
-    let s = with_cond("s3:*", "*", r#"{"BinaryEquals":{"k:key":"QmluYXJ5VmFsdWVJbkJhc2U2NA=="}}"#);
-    let r = |v: &str| req_kind(&Request::new(alice(), "s3:GetObject", "*").with_key("k:key", v), &s);
+    let s = with_cond(
+        "s3:*",
+        "*",
+        r#"{"BinaryEquals":{"k:key":"QmluYXJ5VmFsdWVJbkJhc2U2NA=="}}"#,
+    );
+    let r = |v: &str| {
+        req_kind(
+            &Request::new(alice(), "s3:GetObject", "*").with_key("k:key", v),
+            &s,
+        )
+    };
     assert_eq!(r("QmluYXJ5VmFsdWVJbkJhc2U2NA=="), Allow);
     assert_eq!(r("QmluYXJ5VmFsdWVJbkJhc2U2NA"), Allow); // same bytes, no padding
     assert_eq!(r("QmluYXJ5"), ImplicitDeny);
@@ -114,18 +151,27 @@ fn ip_address_conditions() {
         "*",
         r#"{"IpAddress":{"aws:SourceIp":["203.0.113.0/24","2001:DB8:1234:5678::/64"]}}"#,
     );
-    let r = |ip: &str| req_kind(&Request::new(alice(), "ec2:DescribeInstances", "*").with_key("aws:SourceIp", ip), &s);
+    let r = |ip: &str| {
+        req_kind(
+            &Request::new(alice(), "ec2:DescribeInstances", "*").with_key("aws:SourceIp", ip),
+            &s,
+        )
+    };
     assert_eq!(r("203.0.113.7"), Allow);
     assert_eq!(r("203.0.114.7"), ImplicitDeny);
     assert_eq!(r("2001:db8:1234:5678::1"), Allow);
     assert_eq!(r("2001:db8:1234:5679::1"), ImplicitDeny);
     assert_eq!(r("not-an-ip"), ImplicitDeny);
     // NotIpAddress deny: "Denies access to AWS based on the source IP".
-    let d = set(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},
-        {"Effect":"Deny","Action":"*","Resource":"*","Condition":{"NotIpAddress":{"aws:SourceIp":["192.0.2.0/24","203.0.113.0/24"]},"Bool":{"aws:ViaAWSService":"false"}}}]}"#);
+    let d = set(
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},
+        {"Effect":"Deny","Action":"*","Resource":"*","Condition":{"NotIpAddress":{"aws:SourceIp":["192.0.2.0/24","203.0.113.0/24"]},"Bool":{"aws:ViaAWSService":"false"}}}]}"#,
+    );
     let r = |ip: &str| {
         req_kind(
-            &Request::new(alice(), "s3:GetObject", "*").with_key("aws:SourceIp", ip).with_key("aws:ViaAWSService", "false"),
+            &Request::new(alice(), "s3:GetObject", "*")
+                .with_key("aws:SourceIp", ip)
+                .with_key("aws:ViaAWSService", "false"),
             &d,
         )
     };
@@ -141,24 +187,49 @@ fn arn_condition() {
         "queue",
         pol(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"sqs:SendMessage","Resource":"*","Condition":{"ArnEquals":{"aws:SourceArn":"arn:aws:sns:eu-west-3:111122223333:topic-*"}}}]}"#),
     ).with_identity_policy("id", allow("sqs:*", "*"));
-    let r = |src: &str| req_kind(&Request::new(alice(), "sqs:SendMessage", "arn:aws:sqs:eu-west-3:111122223333:q").with_key("aws:SourceArn", src), &s);
+    let r = |src: &str| {
+        req_kind(
+            &Request::new(
+                alice(),
+                "sqs:SendMessage",
+                "arn:aws:sqs:eu-west-3:111122223333:q",
+            )
+            .with_key("aws:SourceArn", src),
+            &s,
+        )
+    };
     assert_eq!(r("arn:aws:sns:eu-west-3:111122223333:topic-a"), Allow);
     // Per-part matching: `*` in the resource part does not make the region match.
     let narrow = PolicySet::new().with_identity_policy(
         "p",
         pol(r#"{"Statement":[{"Effect":"Allow","Action":"sqs:*","Resource":"*","Condition":{"ArnLike":{"aws:SourceArn":"arn:aws:sns:*:111122223333:topic-?"}}}]}"#),
     );
-    let r2 = |src: &str| req_kind(&Request::new(alice(), "sqs:SendMessage", "*").with_key("aws:SourceArn", src), &narrow);
+    let r2 = |src: &str| {
+        req_kind(
+            &Request::new(alice(), "sqs:SendMessage", "*").with_key("aws:SourceArn", src),
+            &narrow,
+        )
+    };
     assert_eq!(r2("arn:aws:sns:us-east-1:111122223333:topic-a"), Allow);
-    assert_eq!(r2("arn:aws:sns:us-east-1:111122223333:topic-ab"), ImplicitDeny);
-    assert_eq!(r2("arn:aws:sns:us-east-1:444455556666:topic-a"), ImplicitDeny);
+    assert_eq!(
+        r2("arn:aws:sns:us-east-1:111122223333:topic-ab"),
+        ImplicitDeny
+    );
+    assert_eq!(
+        r2("arn:aws:sns:us-east-1:444455556666:topic-a"),
+        ImplicitDeny
+    );
     assert_eq!(r2("not-an-arn"), ImplicitDeny);
 }
 
 #[test]
 fn if_exists_condition() {
     // "…IfExists condition operators": the instance type example.
-    let s = with_cond("ec2:*", "*", r#"{"StringLikeIfExists":{"ec2:InstanceType":["t1.*","t2.*","m3.*"]}}"#);
+    let s = with_cond(
+        "ec2:*",
+        "*",
+        r#"{"StringLikeIfExists":{"ec2:InstanceType":["t1.*","t2.*","m3.*"]}}"#,
+    );
     let r = |t: Option<&str>| {
         let mut r = Request::new(alice(), "ec2:RunInstances", "*");
         if let Some(t) = t {
@@ -174,17 +245,22 @@ fn if_exists_condition() {
 #[test]
 fn null_condition() {
     // Deny when temporary credentials are not used (aws:TokenIssueTime absent).
-    let s = set(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},
-        {"Effect":"Deny","Action":"ec2:*","Resource":"*","Condition":{"Null":{"aws:TokenIssueTime":"true"}}}]}"#);
+    let s = set(
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},
+        {"Effect":"Deny","Action":"ec2:*","Resource":"*","Condition":{"Null":{"aws:TokenIssueTime":"true"}}}]}"#,
+    );
     assert_eq!(kind(&alice(), "ec2:RunInstances", "*", &s), ExplicitDeny);
-    let temp = Request::new(alice(), "ec2:RunInstances", "*").with_key("aws:TokenIssueTime", "2024-01-01T00:00:00Z");
+    let temp = Request::new(alice(), "ec2:RunInstances", "*")
+        .with_key("aws:TokenIssueTime", "2024-01-01T00:00:00Z");
     assert_eq!(req_kind(&temp, &s), Allow);
 }
 
 #[test]
 fn negated_operators_match_missing_keys() {
-    let s = set(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},
-        {"Effect":"Deny","Action":"*","Resource":"*","Condition":{"StringNotEquals":{"aws:RequestedRegion":["eu-west-3","eu-west-1"]}}}]}"#);
+    let s = set(
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},
+        {"Effect":"Deny","Action":"*","Resource":"*","Condition":{"StringNotEquals":{"aws:RequestedRegion":["eu-west-3","eu-west-1"]}}}]}"#,
+    );
     let r = |region: Option<&str>| {
         let mut r = Request::new(alice(), "ec2:RunInstances", "*");
         if let Some(v) = region {
@@ -231,7 +307,8 @@ fn deny_with_for_all_values_tag_keys() {
         {"Effect":"Deny","Action":"iam:Tag*","Resource":"*","Condition":{"ForAnyValue:StringLike":{"aws:TagKeys":"key1*"}}}]}"#);
     let tag = |keys: &[&str]| {
         req_kind(
-            &Request::new(alice(), "iam:TagUser", "*").with_context(Context::new().with_many("aws:TagKeys", keys.iter().copied())),
+            &Request::new(alice(), "iam:TagUser", "*")
+                .with_context(Context::new().with_many("aws:TagKeys", keys.iter().copied())),
             &s,
         )
     };
@@ -254,16 +331,26 @@ fn for_all_values_guarded_by_null() {
         r#"{"ForAllValues:StringEquals":{"aws:TagKeys":["environment","cost-center"]},"Null":{"aws:TagKeys":"false"}}"#,
     );
     assert_eq!(kind(&alice(), "iam:TagUser", "*", &s), ImplicitDeny);
-    let r = Request::new(alice(), "iam:TagUser", "*").with_context(Context::new().with_many("aws:TagKeys", ["environment"]));
+    let r = Request::new(alice(), "iam:TagUser", "*")
+        .with_context(Context::new().with_many("aws:TagKeys", ["environment"]));
     assert_eq!(req_kind(&r, &s), Allow);
 }
 
 #[test]
 fn for_any_value_missing_key_is_false() {
-    let s = with_cond("iam:*", "*", r#"{"ForAnyValue:StringEquals":{"aws:TagKeys":"environment"}}"#);
+    let s = with_cond(
+        "iam:*",
+        "*",
+        r#"{"ForAnyValue:StringEquals":{"aws:TagKeys":"environment"}}"#,
+    );
     assert_eq!(kind(&alice(), "iam:TagUser", "*", &s), ImplicitDeny);
-    let s = with_cond("iam:*", "*", r#"{"ForAnyValue:StringNotEquals":{"aws:TagKeys":"environment"}}"#);
-    let r = Request::new(alice(), "iam:TagUser", "*").with_context(Context::new().with_many("aws:TagKeys", ["environment", "owner"]));
+    let s = with_cond(
+        "iam:*",
+        "*",
+        r#"{"ForAnyValue:StringNotEquals":{"aws:TagKeys":"environment"}}"#,
+    );
+    let r = Request::new(alice(), "iam:TagUser", "*")
+        .with_context(Context::new().with_many("aws:TagKeys", ["environment", "owner"]));
     assert_eq!(req_kind(&r, &s), Allow);
 }
 
@@ -271,68 +358,183 @@ fn for_any_value_missing_key_is_false() {
 
 #[test]
 fn username_variable_in_resource() {
-    let s = set(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::amzn-s3-demo-bucket/home/${aws:username}/*"}]}"#);
-    assert_eq!(kind(&alice(), "s3:GetObject", "arn:aws:s3:::amzn-s3-demo-bucket/home/alice/f", &s), Allow);
-    assert_eq!(kind(&alice(), "s3:GetObject", "arn:aws:s3:::amzn-s3-demo-bucket/home/bob/f", &s), ImplicitDeny);
+    let s = set(
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::amzn-s3-demo-bucket/home/${aws:username}/*"}]}"#,
+    );
+    assert_eq!(
+        kind(
+            &alice(),
+            "s3:GetObject",
+            "arn:aws:s3:::amzn-s3-demo-bucket/home/alice/f",
+            &s
+        ),
+        Allow
+    );
+    assert_eq!(
+        kind(
+            &alice(),
+            "s3:GetObject",
+            "arn:aws:s3:::amzn-s3-demo-bucket/home/bob/f",
+            &s
+        ),
+        ImplicitDeny
+    );
     // Role sessions have no aws:username: the Resource matches nothing, never
     // everything (not even a literal "home//f" or "home/${aws:username}/f").
     let r = session(A, "r", "alice");
-    assert_eq!(kind(&r, "s3:GetObject", "arn:aws:s3:::amzn-s3-demo-bucket/home//f", &s), ImplicitDeny);
-    assert_eq!(kind(&r, "s3:GetObject", "arn:aws:s3:::amzn-s3-demo-bucket/home/${aws:username}/f", &s), ImplicitDeny);
+    assert_eq!(
+        kind(
+            &r,
+            "s3:GetObject",
+            "arn:aws:s3:::amzn-s3-demo-bucket/home//f",
+            &s
+        ),
+        ImplicitDeny
+    );
+    assert_eq!(
+        kind(
+            &r,
+            "s3:GetObject",
+            "arn:aws:s3:::amzn-s3-demo-bucket/home/${aws:username}/f",
+            &s
+        ),
+        ImplicitDeny
+    );
 }
 
 #[test]
 fn userid_variable_for_role_sessions() {
-    let s = set(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/${aws:userid}/*"}]}"#);
+    let s = set(
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/${aws:userid}/*"}]}"#,
+    );
     let r = session(A, "r", "pod-1").with_unique_id("AROAEXAMPLEID");
-    assert_eq!(kind(&r, "s3:GetObject", "arn:aws:s3:::b/AROAEXAMPLEID:pod-1/f", &s), Allow);
-    assert_eq!(kind(&r, "s3:GetObject", "arn:aws:s3:::b/AROAEXAMPLEID:pod-2/f", &s), ImplicitDeny);
+    assert_eq!(
+        kind(
+            &r,
+            "s3:GetObject",
+            "arn:aws:s3:::b/AROAEXAMPLEID:pod-1/f",
+            &s
+        ),
+        Allow
+    );
+    assert_eq!(
+        kind(
+            &r,
+            "s3:GetObject",
+            "arn:aws:s3:::b/AROAEXAMPLEID:pod-2/f",
+            &s
+        ),
+        ImplicitDeny
+    );
 }
 
 #[test]
 fn version_2008_makes_variables_literal() {
-    let s = set(r#"{"Version":"2008-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/${aws:username}/*"}]}"#);
-    assert_eq!(kind(&alice(), "s3:GetObject", "arn:aws:s3:::b/alice/f", &s), ImplicitDeny);
-    assert_eq!(kind(&alice(), "s3:GetObject", "arn:aws:s3:::b/${aws:username}/f", &s), Allow);
+    let s = set(
+        r#"{"Version":"2008-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/${aws:username}/*"}]}"#,
+    );
+    assert_eq!(
+        kind(&alice(), "s3:GetObject", "arn:aws:s3:::b/alice/f", &s),
+        ImplicitDeny
+    );
+    assert_eq!(
+        kind(
+            &alice(),
+            "s3:GetObject",
+            "arn:aws:s3:::b/${aws:username}/f",
+            &s
+        ),
+        Allow
+    );
     // No Version at all behaves like 2008-10-17.
-    let s = set(r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/${aws:username}/*"}]}"#);
-    assert_eq!(kind(&alice(), "s3:GetObject", "arn:aws:s3:::b/alice/f", &s), ImplicitDeny);
+    let s = set(
+        r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/${aws:username}/*"}]}"#,
+    );
+    assert_eq!(
+        kind(&alice(), "s3:GetObject", "arn:aws:s3:::b/alice/f", &s),
+        ImplicitDeny
+    );
 }
 
 #[test]
 fn special_characters() {
-    let s = set(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/${*}${?}${$}/*"}]}"#);
-    assert_eq!(kind(&alice(), "s3:GetObject", "arn:aws:s3:::b/*?$/f", &s), Allow);
-    assert_eq!(kind(&alice(), "s3:GetObject", "arn:aws:s3:::b/ab$/f", &s), ImplicitDeny);
+    let s = set(
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/${*}${?}${$}/*"}]}"#,
+    );
+    assert_eq!(
+        kind(&alice(), "s3:GetObject", "arn:aws:s3:::b/*?$/f", &s),
+        Allow
+    );
+    assert_eq!(
+        kind(&alice(), "s3:GetObject", "arn:aws:s3:::b/ab$/f", &s),
+        ImplicitDeny
+    );
 }
 
 #[test]
 fn default_values() {
     // ${aws:PrincipalTag/team, 'company-wide'}
-    let s = set(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/${aws:PrincipalTag/team, 'company-wide'}/*"}]}"#);
-    assert_eq!(kind(&alice(), "s3:GetObject", "arn:aws:s3:::b/company-wide/f", &s), Allow);
+    let s = set(
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/${aws:PrincipalTag/team, 'company-wide'}/*"}]}"#,
+    );
+    assert_eq!(
+        kind(
+            &alice(),
+            "s3:GetObject",
+            "arn:aws:s3:::b/company-wide/f",
+            &s
+        ),
+        Allow
+    );
     let blue = alice().with_tag("team", "blue");
-    assert_eq!(kind(&blue, "s3:GetObject", "arn:aws:s3:::b/blue/f", &s), Allow);
-    assert_eq!(kind(&blue, "s3:GetObject", "arn:aws:s3:::b/company-wide/f", &s), ImplicitDeny);
+    assert_eq!(
+        kind(&blue, "s3:GetObject", "arn:aws:s3:::b/blue/f", &s),
+        Allow
+    );
+    assert_eq!(
+        kind(&blue, "s3:GetObject", "arn:aws:s3:::b/company-wide/f", &s),
+        ImplicitDeny
+    );
 }
 
 #[test]
 fn variables_in_conditions_missing_key() {
     // Positive operator with an unresolved variable: false; negated: true.
-    let s = set(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"StringEquals":{"s3:ExistingObjectTag/owner":"${aws:username}"}}}]}"#);
-    let r = |who: Principal| req_kind(&Request::new(who, "s3:GetObject", "*").with_key("s3:ExistingObjectTag/owner", "alice"), &s);
+    let s = set(
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"StringEquals":{"s3:ExistingObjectTag/owner":"${aws:username}"}}}]}"#,
+    );
+    let r = |who: Principal| {
+        req_kind(
+            &Request::new(who, "s3:GetObject", "*").with_key("s3:ExistingObjectTag/owner", "alice"),
+            &s,
+        )
+    };
     assert_eq!(r(alice()), Allow);
     assert_eq!(r(session(A, "r", "alice")), ImplicitDeny);
-    let d = set(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"},{"Effect":"Deny","Action":"s3:*","Resource":"*","Condition":{"StringNotEquals":{"s3:ExistingObjectTag/owner":"${aws:username}"}}}]}"#);
-    let r = |who: Principal| req_kind(&Request::new(who, "s3:GetObject", "*").with_key("s3:ExistingObjectTag/owner", "alice"), &d);
+    let d = set(
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"},{"Effect":"Deny","Action":"s3:*","Resource":"*","Condition":{"StringNotEquals":{"s3:ExistingObjectTag/owner":"${aws:username}"}}}]}"#,
+    );
+    let r = |who: Principal| {
+        req_kind(
+            &Request::new(who, "s3:GetObject", "*").with_key("s3:ExistingObjectTag/owner", "alice"),
+            &d,
+        )
+    };
     assert_eq!(r(alice()), Allow);
     assert_eq!(r(session(A, "r", "alice")), ExplicitDeny);
 }
 
 #[test]
 fn principal_arn_and_account_keys() {
-    let s = set(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::111122223333:role/platform/*"},"StringEquals":{"aws:PrincipalAccount":"111122223333"}}}]}"#);
-    let pathed = session(A, "eso", "s").with_role_arn("arn:aws:iam::111122223333:role/platform/eso").unwrap();
+    let s = set(
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::111122223333:role/platform/*"},"StringEquals":{"aws:PrincipalAccount":"111122223333"}}}]}"#,
+    );
+    let pathed = session(A, "eso", "s")
+        .with_role_arn("arn:aws:iam::111122223333:role/platform/eso")
+        .unwrap();
     assert_eq!(kind(&pathed, "s3:GetObject", "*", &s), Allow);
-    assert_eq!(kind(&session(A, "eso", "s"), "s3:GetObject", "*", &s), ImplicitDeny);
+    assert_eq!(
+        kind(&session(A, "eso", "s"), "s3:GetObject", "*", &s),
+        ImplicitDeny
+    );
 }

@@ -38,12 +38,21 @@ fn cross_account_needs_both_sides() {
     // Naming the user directly in account B still needs A's identity policy.
     let direct = PolicySet::new().with_resource_policy(
         "secret",
-        rp(r#"{"AWS":"arn:aws:iam::111122223333:user/alice"}"#, GET, "*"),
+        rp(
+            r#"{"AWS":"arn:aws:iam::111122223333:user/alice"}"#,
+            GET,
+            "*",
+        ),
     );
     assert_eq!(kind(&u, GET, &sec, &direct), ImplicitDeny);
     // A's boundary still applies cross-account.
-    let bounded = both.clone().with_permissions_boundary("b", allow("s3:*", "*"));
-    assert_eq!(decide(&u, GET, &sec, &bounded).missing_allow(), Some(PolicyKind::PermissionsBoundary));
+    let bounded = both
+        .clone()
+        .with_permissions_boundary("b", allow("s3:*", "*"));
+    assert_eq!(
+        decide(&u, GET, &sec, &bounded).missing_allow(),
+        Some(PolicyKind::PermissionsBoundary)
+    );
     // The resource policy must name the caller's account, not another.
     let wrong = PolicySet::new()
         .with_identity_policy("id", identity())
@@ -54,7 +63,8 @@ fn cross_account_needs_both_sides() {
 #[test]
 fn resource_account_override_and_star() {
     let u = user(A, "alice");
-    let set = PolicySet::new().with_identity_policy("list", allow("secretsmanager:ListSecrets", "*"));
+    let set =
+        PolicySet::new().with_identity_policy("list", allow("secretsmanager:ListSecrets", "*"));
     assert_eq!(kind(&u, "secretsmanager:ListSecrets", "*", &set), Allow);
     let r = Request::new(u, "secretsmanager:ListSecrets", "*").with_resource_account(B);
     assert_eq!(req_kind(&r, &set), ImplicitDeny);
@@ -66,7 +76,10 @@ fn cross_account_role_session() {
     let sec = secret(B, "shared-AbCdEf");
     let set = PolicySet::new()
         .with_identity_policy("id", allow(GET, "*"))
-        .with_resource_policy("secret", rp(r#"{"AWS":"arn:aws:iam::111122223333:role/eso"}"#, GET, "*"));
+        .with_resource_policy(
+            "secret",
+            rp(r#"{"AWS":"arn:aws:iam::111122223333:role/eso"}"#, GET, "*"),
+        );
     assert_eq!(kind(&s, GET, &sec, &set), Allow);
     let with_session_policy = set.with_session_policy("sp", allow("s3:*", "*"));
     assert_eq!(
@@ -94,7 +107,9 @@ fn kms_key_policy_must_allow() {
     assert_eq!(d.missing_allow(), Some(PolicyKind::Resource));
     assert!(d.reasons[0].contains("key policy"));
     // Key policy that delegates to the account: identity policies count.
-    let delegated = id_only.clone().with_resource_policy("key", key_policy_delegating(A));
+    let delegated = id_only
+        .clone()
+        .with_resource_policy("key", key_policy_delegating(A));
     assert_eq!(kind(&u, "kms:Decrypt", KEY, &delegated), Allow);
     let no_identity = PolicySet::new().with_resource_policy("key", key_policy_delegating(A));
     assert_eq!(
@@ -104,18 +119,29 @@ fn kms_key_policy_must_allow() {
     // Key policy that names the user directly: enough on its own.
     let direct = PolicySet::new().with_resource_policy(
         "key",
-        rp(r#"{"AWS":"arn:aws:iam::111122223333:user/alice"}"#, "kms:Decrypt", "*"),
+        rp(
+            r#"{"AWS":"arn:aws:iam::111122223333:user/alice"}"#,
+            "kms:Decrypt",
+            "*",
+        ),
     );
     assert_eq!(kind(&u, "kms:Decrypt", KEY, &direct), Allow);
     // Key policy without delegation nor the user: identity policies do not count.
     let other = id_only.with_resource_policy(
         "key",
-        rp(r#"{"AWS":"arn:aws:iam::111122223333:user/admin"}"#, "kms:*", "*"),
+        rp(
+            r#"{"AWS":"arn:aws:iam::111122223333:user/admin"}"#,
+            "kms:*",
+            "*",
+        ),
     );
     assert_eq!(kind(&u, "kms:Decrypt", KEY, &other), ImplicitDeny);
     // The root user needs the key policy too.
     let root = principal("arn:aws:iam::111122223333:root");
-    assert_eq!(kind(&root, "kms:Decrypt", KEY, &PolicySet::new()), ImplicitDeny);
+    assert_eq!(
+        kind(&root, "kms:Decrypt", KEY, &PolicySet::new()),
+        ImplicitDeny
+    );
     assert_eq!(kind(&root, "kms:Decrypt", KEY, &no_identity), Allow);
 }
 
@@ -123,7 +149,9 @@ fn kms_key_policy_must_allow() {
 fn kms_via_service_condition() {
     // The GCP cross-cloud setup's kms:Decrypt statement with kms:ViaService.
     let u = user(A, "gcp-reader");
-    let identity = pol(r#"{"Version":"2012-10-17","Statement":[{"Sid":"AllowKMSDecrypt","Effect":"Allow","Action":"kms:Decrypt","Resource":"arn:aws:kms:eu-west-3:111122223333:key/*","Condition":{"StringEquals":{"kms:ViaService":"secretsmanager.eu-west-3.amazonaws.com"}}}]}"#);
+    let identity = pol(
+        r#"{"Version":"2012-10-17","Statement":[{"Sid":"AllowKMSDecrypt","Effect":"Allow","Action":"kms:Decrypt","Resource":"arn:aws:kms:eu-west-3:111122223333:key/*","Condition":{"StringEquals":{"kms:ViaService":"secretsmanager.eu-west-3.amazonaws.com"}}}]}"#,
+    );
     let set = PolicySet::new()
         .with_identity_policy("id", identity)
         .with_resource_policy("key", key_policy_delegating(A));
@@ -140,7 +168,9 @@ fn kms_via_service_condition() {
 #[test]
 fn kms_cross_account() {
     let u = user(B, "bob");
-    let key_policy = pol(r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":["kms:Decrypt","kms:DescribeKey"],"Resource":"*"}]}"#);
+    let key_policy = pol(
+        r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":["kms:Decrypt","kms:DescribeKey"],"Resource":"*"}]}"#,
+    );
     let both = PolicySet::new()
         .with_resource_policy("key", key_policy.clone())
         .with_identity_policy("id", allow("kms:Decrypt", KEY));
@@ -162,27 +192,43 @@ fn web_identity_trust_policy() {
     // The vendor's IRSA trust policy (product.md): Federated provider + sub/aud.
     let provider = principal(&format!("arn:aws:iam::111122223333:oidc-provider/{ISSUER}"));
     let role = "arn:aws:iam::111122223333:role/qovery-eso";
-    let set = PolicySet::new()
-        .with_resource_policy("trust", irsa_trust("system:serviceaccount:eso:external-secrets"));
+    let set = PolicySet::new().with_resource_policy(
+        "trust",
+        irsa_trust("system:serviceaccount:eso:external-secrets"),
+    );
     let ok = Request::new(provider.clone(), "sts:AssumeRoleWithWebIdentity", role)
-        .with_key(&format!("{ISSUER}:sub"), "system:serviceaccount:eso:external-secrets")
+        .with_key(
+            &format!("{ISSUER}:sub"),
+            "system:serviceaccount:eso:external-secrets",
+        )
         .with_key(&format!("{ISSUER}:aud"), "sts.amazonaws.com");
     assert_eq!(req_kind(&ok, &set), Allow);
     let wrong_sub = Request::new(provider.clone(), "sts:AssumeRoleWithWebIdentity", role)
-        .with_key(&format!("{ISSUER}:sub"), "system:serviceaccount:default:other")
+        .with_key(
+            &format!("{ISSUER}:sub"),
+            "system:serviceaccount:default:other",
+        )
         .with_key(&format!("{ISSUER}:aud"), "sts.amazonaws.com");
     let d = iam::authorize(&wrong_sub, &set);
     assert_eq!(d.kind, ImplicitDeny);
     assert!(d.reasons[0].contains("trust policy"));
     // Condition key names are case-insensitive.
     let upper = Request::new(provider.clone(), "sts:AssumeRoleWithWebIdentity", role)
-        .with_key(&format!("{}:SUB", ISSUER.to_uppercase()), "system:serviceaccount:eso:external-secrets")
+        .with_key(
+            &format!("{}:SUB", ISSUER.to_uppercase()),
+            "system:serviceaccount:eso:external-secrets",
+        )
         .with_key(&format!("{ISSUER}:aud"), "sts.amazonaws.com");
     assert_eq!(req_kind(&upper, &set), Allow);
     // Another provider.
-    let other = principal("arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-3.amazonaws.com/id/OTHER");
+    let other = principal(
+        "arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-3.amazonaws.com/id/OTHER",
+    );
     let r = Request::new(other, "sts:AssumeRoleWithWebIdentity", role)
-        .with_key(&format!("{ISSUER}:sub"), "system:serviceaccount:eso:external-secrets")
+        .with_key(
+            &format!("{ISSUER}:sub"),
+            "system:serviceaccount:eso:external-secrets",
+        )
         .with_key(&format!("{ISSUER}:aud"), "sts.amazonaws.com");
     assert_eq!(req_kind(&r, &set), ImplicitDeny);
     // No trust policy at all.
@@ -201,8 +247,12 @@ fn assume_role_trust_must_allow_even_in_one_account() {
     assert_eq!(d.kind, ImplicitDeny);
     assert_eq!(d.missing_allow(), Some(PolicyKind::Resource));
     // Trust names the account: the identity policy must allow too.
-    let trust_account = pol(r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"sts:AssumeRole"}]}"#);
-    let both = identity.clone().with_resource_policy("trust", trust_account.clone());
+    let trust_account = pol(
+        r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"sts:AssumeRole"}]}"#,
+    );
+    let both = identity
+        .clone()
+        .with_resource_policy("trust", trust_account.clone());
     assert_eq!(kind(&u, "sts:AssumeRole", role, &both), Allow);
     let trust_only = PolicySet::new().with_resource_policy("trust", trust_account);
     assert_eq!(kind(&u, "sts:AssumeRole", role, &trust_only), ImplicitDeny);
@@ -214,11 +264,14 @@ fn assume_role_trust_must_allow_even_in_one_account() {
     assert_eq!(kind(&u, "sts:AssumeRole", role, &trust_user), Allow);
     // Cross-account: both.
     let outsider = user(B, "bob");
-    let trust_b = pol(r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:user/bob"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":"x-123"}}}]}"#);
+    let trust_b = pol(
+        r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:user/bob"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":"x-123"}}}]}"#,
+    );
     let set = PolicySet::new()
         .with_resource_policy("trust", trust_b)
         .with_identity_policy("id", allow("sts:AssumeRole", role));
-    let with_id = Request::new(outsider.clone(), "sts:AssumeRole", role).with_key("sts:ExternalId", "x-123");
+    let with_id =
+        Request::new(outsider.clone(), "sts:AssumeRole", role).with_key("sts:ExternalId", "x-123");
     assert_eq!(req_kind(&with_id, &set), Allow);
     let without = Request::new(outsider, "sts:AssumeRole", role);
     assert_eq!(req_kind(&without, &set), ImplicitDeny);

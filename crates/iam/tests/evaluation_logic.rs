@@ -38,7 +38,10 @@ fn identity_allow_and_explicit_deny_wins() {
     let msg = d
         .access_denied_message(&iam::Request::new(u, GET, secret(A, "x")))
         .unwrap();
-    assert!(msg.ends_with("with an explicit deny in an identity-based policy"), "{msg}");
+    assert!(
+        msg.ends_with("with an explicit deny in an identity-based policy"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -51,12 +54,20 @@ fn permissions_boundary_limits_identity_policies() {
         .with_identity_policy("s3", allow("s3:*", "*"))
         .with_permissions_boundary("boundary", allow("s3:*", "*"));
     assert_eq!(kind(&u, "s3:GetObject", "arn:aws:s3:::b/k", &set), Allow);
-    let d = decide(&u, "iam:CreateUser", "arn:aws:iam::111122223333:user/x", &set);
+    let d = decide(
+        &u,
+        "iam:CreateUser",
+        "arn:aws:iam::111122223333:user/x",
+        &set,
+    );
     assert_eq!(d.kind, ImplicitDeny);
     assert_eq!(d.missing_allow(), Some(PolicyKind::PermissionsBoundary));
     // A boundary alone grants nothing.
     let only_boundary = PolicySet::new().with_permissions_boundary("b", allow("s3:*", "*"));
-    assert_eq!(kind(&u, "s3:GetObject", "arn:aws:s3:::b/k", &only_boundary), ImplicitDeny);
+    assert_eq!(
+        kind(&u, "s3:GetObject", "arn:aws:s3:::b/k", &only_boundary),
+        ImplicitDeny
+    );
     // An explicit deny in the boundary is reported as such.
     let set = set.with_permissions_boundary("b", deny("s3:*", "*"));
     let d = decide(&u, "s3:GetObject", "arn:aws:s3:::b/k", &set);
@@ -92,7 +103,10 @@ fn same_account_resource_policy_principal_table() {
     // Session ARN: enough alone, even against a boundary or session policy.
     let by_session = with_rp(r#"{"AWS":"arn:aws:sts::111122223333:assumed-role/eso/s1"}"#);
     assert_eq!(kind(&s, GET, &sec, &by_session), Allow);
-    assert_eq!(kind(&s, GET, &sec, &boundary_denies(by_session.clone())), Allow);
+    assert_eq!(
+        kind(&s, GET, &sec, &boundary_denies(by_session.clone())),
+        Allow
+    );
     let d = decide(&s, GET, &sec, &by_session);
     assert_eq!(d.statements[0].policy_kind, PolicyKind::Resource);
     assert_eq!(d.statements[0].sid.as_deref(), Some("Grant"));
@@ -106,7 +120,10 @@ fn same_account_resource_policy_principal_table() {
     let limited = by_role
         .clone()
         .with_session_policy("sp", allow("secretsmanager:ListSecrets", "*"));
-    assert_eq!(decide(&s, GET, &sec, &limited).missing_allow(), Some(PolicyKind::Session));
+    assert_eq!(
+        decide(&s, GET, &sec, &limited).missing_allow(),
+        Some(PolicyKind::Session)
+    );
     let boundary_ok = by_role.with_permissions_boundary("b", allow(GET, "*"));
     assert_eq!(kind(&s, GET, &sec, &boundary_ok), Allow);
 
@@ -131,12 +148,23 @@ fn same_account_resource_policy_principal_table() {
     let u = user(A, "carlos");
     let by_user = with_rp(r#"{"AWS":"arn:aws:iam::111122223333:user/carlos"}"#);
     assert_eq!(kind(&u, GET, &sec, &by_user), Allow);
-    assert_eq!(kind(&u, GET, &sec, &boundary_denies(by_user.clone())), Allow);
+    assert_eq!(
+        kind(&u, GET, &sec, &boundary_denies(by_user.clone())),
+        Allow
+    );
     // But an explicit deny anywhere still wins.
     let denied = by_user.with_identity_policy("d", deny(GET, "*"));
     assert_eq!(kind(&u, GET, &sec, &denied), ExplicitDeny);
     // Another user is not named.
-    assert_eq!(kind(&user(A, "bob"), GET, &sec, &with_rp(r#"{"AWS":"arn:aws:iam::111122223333:user/carlos"}"#)), ImplicitDeny);
+    assert_eq!(
+        kind(
+            &user(A, "bob"),
+            GET,
+            &sec,
+            &with_rp(r#"{"AWS":"arn:aws:iam::111122223333:user/carlos"}"#)
+        ),
+        ImplicitDeny
+    );
 }
 
 #[test]
@@ -151,7 +179,9 @@ fn explicit_deny_in_resource_policy() {
     let d = decide(&u, GET, &secret(A, "x"), &set);
     assert_eq!(d.kind, ExplicitDeny);
     assert_eq!(d.denied_by(), Some(PolicyKind::Resource));
-    let msg = d.access_denied_message(&iam::Request::new(u, GET, secret(A, "x"))).unwrap();
+    let msg = d
+        .access_denied_message(&iam::Request::new(u, GET, secret(A, "x")))
+        .unwrap();
     assert!(msg.ends_with("with an explicit deny in a resource-based policy"));
 }
 
@@ -177,7 +207,10 @@ fn scp_every_level_must_allow() {
         .with_scp_level(level(vec![allow("secretsmanager:*", "*")]));
     assert_eq!(kind(&u, GET, &sec, &ok), Allow);
     let d = decide(&u, GET, &sec, &ok);
-    assert!(d.statements.iter().any(|s| s.policy_kind == PolicyKind::Scp && s.level == Some(1)));
+    assert!(d
+        .statements
+        .iter()
+        .any(|s| s.policy_kind == PolicyKind::Scp && s.level == Some(1)));
     let missing = base
         .clone()
         .with_scp_level(level(vec![full()]))
@@ -186,16 +219,26 @@ fn scp_every_level_must_allow() {
     assert_eq!(d.kind, ImplicitDeny);
     assert_eq!(d.missing_allow(), Some(PolicyKind::Scp));
     assert!(d.reasons[0].contains("level 1"));
-    let msg = d.access_denied_message(&iam::Request::new(u.clone(), GET, sec.clone())).unwrap();
-    assert!(msg.ends_with("because no service control policy allows the secretsmanager:GetSecretValue action"));
+    let msg = d
+        .access_denied_message(&iam::Request::new(u.clone(), GET, sec.clone()))
+        .unwrap();
+    assert!(msg.ends_with(
+        "because no service control policy allows the secretsmanager:GetSecretValue action"
+    ));
     // Several SCPs at one level: one allowing is enough.
-    let one_of = base
-        .clone()
-        .with_scp_level(level(vec![allow("s3:*", "*"), allow("secretsmanager:*", "*")]));
+    let one_of = base.clone().with_scp_level(level(vec![
+        allow("s3:*", "*"),
+        allow("secretsmanager:*", "*"),
+    ]));
     assert_eq!(kind(&u, GET, &sec, &one_of), Allow);
     // SCP deny.
-    let denied = base.clone().with_scp_level(level(vec![full(), deny(GET, "*")]));
-    assert_eq!(decide(&u, GET, &sec, &denied).denied_by(), Some(PolicyKind::Scp));
+    let denied = base
+        .clone()
+        .with_scp_level(level(vec![full(), deny(GET, "*")]));
+    assert_eq!(
+        decide(&u, GET, &sec, &denied).denied_by(),
+        Some(PolicyKind::Scp)
+    );
     // SCPs grant nothing alone.
     let only = PolicySet::new().with_scp_level(level(vec![full()]));
     assert_eq!(kind(&u, GET, &sec, &only), ImplicitDeny);
@@ -209,12 +252,22 @@ fn scp_every_level_must_allow() {
 fn rcp_every_level_must_allow() {
     // "Resource control policies (RCPs)": the default RCPFullAWSAccess allows; a
     // deny in an RCP binds every principal, including from other accounts.
-    let full = || pol(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}"#);
-    let deny_external = || pol(r#"{"Version":"2012-10-17","Statement":[{"Sid":"DenyExternal","Effect":"Deny","Principal":"*","Action":"secretsmanager:*","Resource":"*","Condition":{"StringNotEqualsIfExists":{"aws:PrincipalAccount":"111122223333"}}}]}"#);
+    let full = || {
+        pol(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}"#,
+        )
+    };
+    let deny_external = || {
+        pol(
+            r#"{"Version":"2012-10-17","Statement":[{"Sid":"DenyExternal","Effect":"Deny","Principal":"*","Action":"secretsmanager:*","Resource":"*","Condition":{"StringNotEqualsIfExists":{"aws:PrincipalAccount":"111122223333"}}}]}"#,
+        )
+    };
     let u = user(A, "alice");
     let sec = secret(A, "x");
     let base = PolicySet::new().with_identity_policy("id", allow("secretsmanager:*", "*"));
-    let set = base.clone().with_rcp_level(level(vec![full(), deny_external()]));
+    let set = base
+        .clone()
+        .with_rcp_level(level(vec![full(), deny_external()]));
     assert_eq!(kind(&u, GET, &sec, &set), Allow);
     let outsider = user(B, "mallory");
     let cross = set
@@ -225,7 +278,10 @@ fn rcp_every_level_must_allow() {
     assert_eq!(d.denied_by(), Some(PolicyKind::Rcp));
     // A level without an allow.
     let empty_level = base.with_rcp_level(level(vec![deny_external()]));
-    assert_eq!(decide(&u, GET, &sec, &empty_level).missing_allow(), Some(PolicyKind::Rcp));
+    assert_eq!(
+        decide(&u, GET, &sec, &empty_level).missing_allow(),
+        Some(PolicyKind::Rcp)
+    );
 }
 
 #[test]
@@ -242,15 +298,27 @@ fn root_user() {
     );
     assert_eq!(kind(&root, GET, &sec, &denied), ExplicitDeny);
     // Other accounts' resources need their resource policy.
-    assert_eq!(kind(&root, GET, &secret(B, "x"), &PolicySet::new()), ImplicitDeny);
-    let granted = PolicySet::new().with_resource_policy("s", rp(r#"{"AWS":"111122223333"}"#, GET, "*"));
+    assert_eq!(
+        kind(&root, GET, &secret(B, "x"), &PolicySet::new()),
+        ImplicitDeny
+    );
+    let granted =
+        PolicySet::new().with_resource_policy("s", rp(r#"{"AWS":"111122223333"}"#, GET, "*"));
     assert_eq!(kind(&root, GET, &secret(B, "x"), &granted), Allow);
     // The root user cannot assume a role.
     let trust = PolicySet::new().with_resource_policy(
         "trust",
         pol(r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"sts:AssumeRole"}]}"#),
     );
-    assert_eq!(kind(&root, "sts:AssumeRole", "arn:aws:iam::111122223333:role/r", &trust), ImplicitDeny);
+    assert_eq!(
+        kind(
+            &root,
+            "sts:AssumeRole",
+            "arn:aws:iam::111122223333:role/r",
+            &trust
+        ),
+        ImplicitDeny
+    );
 }
 
 #[test]
@@ -289,26 +357,57 @@ fn deny_with_not_action_and_not_resource() {
             pol(r#"{"Statement":[{"Effect":"Deny","Action":"s3:*","NotResource":["arn:aws:s3:::b","arn:aws:s3:::b/*"]}]}"#),
         );
     assert_eq!(kind(&u, "s3:GetObject", "arn:aws:s3:::b/k", &nr), Allow);
-    assert_eq!(kind(&u, "s3:GetObject", "arn:aws:s3:::c/k", &nr), ExplicitDeny);
+    assert_eq!(
+        kind(&u, "s3:GetObject", "arn:aws:s3:::c/k", &nr),
+        ExplicitDeny
+    );
 }
 
 #[test]
 fn action_names_are_case_insensitive_arns_are_not() {
     let u = user(A, "alice");
-    let set = PolicySet::new().with_identity_policy("p", allow("SecretsManager:GetSecretValue", "arn:aws:secretsmanager:eu-west-3:111122223333:secret:Staging/*"));
-    assert_eq!(kind(&u, "secretsmanager:getsecretvalue", &secret(A, "Staging/a-AbCdEf"), &set), Allow);
-    assert_eq!(kind(&u, "SECRETSMANAGER:GETSECRETVALUE", &secret(A, "Staging/a-AbCdEf"), &set), Allow);
-    assert_eq!(kind(&u, GET, &secret(A, "staging/a-AbCdEf"), &set), ImplicitDeny);
+    let set = PolicySet::new().with_identity_policy(
+        "p",
+        allow(
+            "SecretsManager:GetSecretValue",
+            "arn:aws:secretsmanager:eu-west-3:111122223333:secret:Staging/*",
+        ),
+    );
+    assert_eq!(
+        kind(
+            &u,
+            "secretsmanager:getsecretvalue",
+            &secret(A, "Staging/a-AbCdEf"),
+            &set
+        ),
+        Allow
+    );
+    assert_eq!(
+        kind(
+            &u,
+            "SECRETSMANAGER:GETSECRETVALUE",
+            &secret(A, "Staging/a-AbCdEf"),
+            &set
+        ),
+        Allow
+    );
+    assert_eq!(
+        kind(&u, GET, &secret(A, "staging/a-AbCdEf"), &set),
+        ImplicitDeny
+    );
 }
 
 #[test]
 fn condition_error_never_allows() {
     // Fail closed: a request value that cannot be parsed for its operator.
     let u = user(A, "alice");
-    let p = pol(r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"DateLessThan":{"aws:CurrentTime":"2030-01-01T00:00:00Z"}}}]}"#);
+    let p = pol(
+        r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"DateLessThan":{"aws:CurrentTime":"2030-01-01T00:00:00Z"}}}]}"#,
+    );
     let set = PolicySet::new().with_identity_policy("p", p);
     let bad = iam::Request::new(u.clone(), "s3:GetObject", "*").with_key("aws:CurrentTime", "soon");
     assert_eq!(req_kind(&bad, &set), ImplicitDeny);
-    let good = iam::Request::new(u, "s3:GetObject", "*").with_key("aws:CurrentTime", "2025-01-01T00:00:00Z");
+    let good = iam::Request::new(u, "s3:GetObject", "*")
+        .with_key("aws:CurrentTime", "2025-01-01T00:00:00Z");
     assert_eq!(req_kind(&good, &set), Allow);
 }

@@ -19,6 +19,7 @@
 
 pub mod cleanup;
 pub mod detached;
+#[cfg(feature = "docker")]
 mod docker;
 mod error;
 pub mod health;
@@ -81,6 +82,7 @@ pub struct LocalStack {
 enum Owned {
     Nothing,
     Host(host::HostProcess),
+    #[cfg(feature = "docker")]
     Docker(docker::Container),
 }
 
@@ -171,9 +173,12 @@ pub fn start(options: &Options) -> Result<LocalStack, Error> {
 
     let docker_status = if options.skip_docker {
         Err("skipped (SMA_LOCALSTACK_NO_DOCKER=1)".to_string())
+    } else if cfg!(feature = "docker") {
+        ping_docker()
     } else {
-        docker::ping()
+        Err("this build has no Docker backend (cargo feature `docker`)".to_string())
     };
+    #[cfg(feature = "docker")]
     if docker_status.is_ok() {
         let container = docker::Container::start(&options.image)?;
         let endpoint = container.endpoint().to_string();
@@ -219,6 +224,16 @@ pub fn start(options: &Options) -> Result<LocalStack, Error> {
         detail,
         _owned: Owned::Host(process),
     }))
+}
+
+#[cfg(feature = "docker")]
+fn ping_docker() -> Result<(), String> {
+    docker::ping()
+}
+
+#[cfg(not(feature = "docker"))]
+fn ping_docker() -> Result<(), String> {
+    Err("this build has no Docker backend".into())
 }
 
 fn announce(localstack: LocalStack) -> LocalStack {

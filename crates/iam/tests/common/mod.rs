@@ -41,7 +41,9 @@ pub fn user(account: &str, name: &str) -> Principal {
 }
 
 pub fn session(account: &str, role: &str, name: &str) -> Principal {
-    principal(&format!("arn:aws:sts::{account}:assumed-role/{role}/{name}"))
+    principal(&format!(
+        "arn:aws:sts::{account}:assumed-role/{role}/{name}"
+    ))
 }
 
 pub fn secret(account: &str, name: &str) -> String {
