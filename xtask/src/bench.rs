@@ -5,7 +5,9 @@ use crate::run;
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     if !args.is_empty() {
-        return Err(format!("cargo xtask bench takes no arguments; got {args:?}"));
+        return Err(format!(
+            "cargo xtask bench takes no arguments; got {args:?}"
+        ));
     }
     run::status(run::cargo().args(["bench", "--workspace"]))
 }

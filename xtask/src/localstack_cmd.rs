@@ -6,8 +6,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let work_dir = paths::target_dir().join("localstack");
     match args {
         [cmd] if cmd == "up" => {
-            let (state, took, was_running) =
-                detached::up(&work_dir).map_err(|e| e.to_string())?;
+            let (state, took, was_running) = detached::up(&work_dir).map_err(|e| e.to_string())?;
             if was_running {
                 println!("LocalStack already running at {}", state.endpoint);
             } else {
@@ -36,7 +35,11 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         [cmd] if cmd == "status" => match detached::read_state(&work_dir) {
             Some(state) => match health::probe(&state.endpoint) {
                 Ok(()) => {
-                    println!("running at {} (log {})", state.endpoint, state.log.display());
+                    println!(
+                        "running at {} (log {})",
+                        state.endpoint,
+                        state.log.display()
+                    );
                     Ok(())
                 }
                 Err(e) => Err(format!(

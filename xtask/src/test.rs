@@ -3,8 +3,8 @@
 use crate::run::{self, Steps};
 use localstack::{cleanup, detached, paths, python, venv};
 use std::io::BufRead;
-use std::process::{Child, Command, Stdio};
 use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::time::Instant;
 
 struct Flags {
@@ -85,7 +85,9 @@ fn start_owned() -> Result<Running, String> {
         }),
         None => {
             let status = child.wait().map_err(|e| e.to_string())?;
-            Err(format!("sma-localstack did not start LocalStack ({status}); see above"))
+            Err(format!(
+                "sma-localstack did not start LocalStack ({status}); see above"
+            ))
         }
     }
 }
@@ -124,7 +126,9 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let mut tool_python: Option<PathBuf> = None;
     steps.run("tool venv (Python, cfn-lint)", || {
         let interpreter = python::find().map_err(|searched| {
-            format!("cfn-lint needs Python >= 3.12; {searched}. Install Python 3.12+ or set SMA_PYTHON")
+            format!(
+                "cfn-lint needs Python >= 3.12; {searched}. Install Python 3.12+ or set SMA_PYTHON"
+            )
         })?;
         let venv = venv::ensure(&interpreter, &paths::target_dir().join("localstack"))
             .map_err(|e| e.to_string())?;
@@ -132,9 +136,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         Ok(())
     });
     if let Some(python) = &tool_python {
-        steps.run("cfn-lint (generated CloudFormation)", || {
-            cfn_lint(python)
-        });
+        steps.run("cfn-lint (generated CloudFormation)", || cfn_lint(python));
     }
 
     let mut localstack: Option<Running> = None;
@@ -162,7 +164,13 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     steps.run("unit and integration tests", || {
         let mut command = if nextest_installed() {
             let mut c = run::cargo();
-            c.args(["nextest", "run", "--workspace", "--locked", "--no-fail-fast"]);
+            c.args([
+                "nextest",
+                "run",
+                "--workspace",
+                "--locked",
+                "--no-fail-fast",
+            ]);
             c
         } else {
             let mut c = run::cargo();
@@ -177,7 +185,14 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     steps.run("Gherkin scenarios (features/)", || {
         let mut command = run::cargo();
         // `--workspace` keeps the feature set of the build step: no rebuild.
-        command.args(["test", "--workspace", "--locked", "--test", "features", "--"]);
+        command.args([
+            "test",
+            "--workspace",
+            "--locked",
+            "--test",
+            "features",
+            "--",
+        ]);
         if let Some(tags) = &flags.tags {
             command.args(["--tags", tags]);
         }
@@ -206,9 +221,13 @@ fn cfn_lint(python: &Path) -> Result<(), String> {
         return Err("no CloudFormation template found under examples/".into());
     }
     eprintln!("cfn-lint on {} template(s)", templates.len());
+    // cfn-lint has no `__main__`: call its console-script entry point, which keeps
+    // working in a venv that was renamed into place (its script's shebang would not).
+    let entry =
+        "import sys; from cfnlint.runner import main; sys.argv[0] = 'cfn-lint'; sys.exit(main())";
     run::status(
-        std::process::Command::new(python)
-            .args(["-m", "cfnlint", "--format", "parseable", "--"])
+        Command::new(python)
+            .args(["-c", entry, "--format", "parseable", "--"])
             .args(&templates),
     )
 }

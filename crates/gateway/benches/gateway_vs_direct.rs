@@ -4,6 +4,7 @@
 //! `SMA_BENCH_CONCURRENCY` concurrent clients (default 4), 3 alternating rounds per
 //! target. Prints requests/s, p50 and p99 per target and the ratios; writes them as
 //! JSON to `SMA_BENCH_OUT` when set. Uses `SMA_LOCALSTACK_ENDPOINT` or starts LocalStack.
+//! `SMA_BENCH_CACHE_TTL_MS` overrides the gateway's cache bound (default 1 s).
 //!
 //! Run: `cargo bench -p gateway --bench gateway_vs_direct`.
 
@@ -81,9 +82,12 @@ async fn main() {
     let ls = tokio::task::spawn_blocking(localstack::test_endpoint)
         .await
         .unwrap();
-    let gw = gateway::Gateway::start(gateway::Config::new(&ls, "127.0.0.1:0".parse().unwrap()))
-        .await
-        .expect("gateway");
+    let mut config = gateway::Config::new(&ls, "127.0.0.1:0".parse().unwrap());
+    if let Ok(ms) = std::env::var("SMA_BENCH_CACHE_TTL_MS") {
+        config.policy_cache_ttl =
+            Duration::from_millis(ms.parse().expect("SMA_BENCH_CACHE_TTL_MS"));
+    }
+    let gw = gateway::Gateway::start(config).await.expect("gateway");
     let ep = gw.endpoint();
 
     // Seed through the gateway as root: a user allowed to read one secret.

@@ -121,10 +121,21 @@ impl<K: Eq + Hash + Clone, V: Clone> Cache<K, V> {
         }
     }
 
+    /// The cached value when it belongs to `generation` and is younger than `ttl`.
+    /// When only the age bound has passed, this caller gets `None` (and refreshes the
+    /// entry) while concurrent callers keep the current value until the refresh lands:
+    /// one request per entry and bound pays for the re-read, not all in flight.
     fn get(&self, k: &K, generation: u64, ttl: Duration) -> Option<V> {
-        let map = self.map.lock().ok()?;
-        let e = map.get(k)?;
-        (e.generation == generation && e.fetched.elapsed() < ttl).then(|| e.value.clone())
+        let mut map = self.map.lock().ok()?;
+        let e = map.get_mut(k)?;
+        if e.generation != generation {
+            return None;
+        }
+        if e.fetched.elapsed() < ttl {
+            return Some(e.value.clone());
+        }
+        e.fetched = Instant::now();
+        None
     }
 
     fn put(&self, k: K, generation: u64, fetched: Instant, value: V) {

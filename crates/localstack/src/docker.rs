@@ -8,7 +8,8 @@ use testcontainers_modules::testcontainers::{runners::SyncRunner, ImageExt};
 
 /// `Ok` when a Docker daemon answers `GET /_ping`; otherwise what was found.
 pub(crate) fn ping() -> Result<(), String> {
-    let host = std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into());
+    let host =
+        std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into());
     let request = b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n";
     let mut response = String::new();
     let timeout = Some(Duration::from_secs(2));

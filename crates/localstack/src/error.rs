@@ -9,8 +9,9 @@ pub enum Error {
          \x20 1. an external endpoint: set SMA_LOCALSTACK_ENDPOINT=http://host:port (not set);\n\
          \x20 2. Docker: a running Docker daemon ({docker});\n\
          \x20 3. host mode: Python >= 3.12 ({python}).\n\
-         Fix: install Python 3.12 or 3.13 (e.g. `apt-get install python3.12`, or `pyenv install 3.13`), \
-         or point SMA_PYTHON at such an interpreter, or start a Docker daemon."
+         Fix: install Python 3.12 or newer (your distribution's python3.12/python3.13 package, \
+         python.org, or `pyenv install 3.13`) or point SMA_PYTHON at such an interpreter; \
+         or start a Docker daemon; or export SMA_LOCALSTACK_ENDPOINT."
     )]
     NoBackend {
         /// What the Docker ping found.

@@ -53,7 +53,10 @@ impl HostProcess {
         command
             .args(["-m", "localstack.runtime.main"])
             .env("GATEWAY_LISTEN", format!("127.0.0.1:{port}"))
-            .env("LOCALSTACK_HOST", format!("localhost.localstack.cloud:{port}"))
+            .env(
+                "LOCALSTACK_HOST",
+                format!("localhost.localstack.cloud:{port}"),
+            )
             .env("SERVICES", SERVICES)
             .env("DISABLE_EVENTS", "1")
             .env("SKIP_SSL_CERT_DOWNLOAD", "1")

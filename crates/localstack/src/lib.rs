@@ -83,7 +83,7 @@ enum Owned {
     Nothing,
     Host(host::HostProcess),
     #[cfg(feature = "docker")]
-    Docker(docker::Container),
+    Docker(Box<docker::Container>),
 }
 
 impl LocalStack {
@@ -189,7 +189,7 @@ pub fn start(options: &Options) -> Result<LocalStack, Error> {
             backend: Backend::Docker,
             startup: began.elapsed(),
             detail,
-            _owned: Owned::Docker(container),
+            _owned: Owned::Docker(Box::new(container)),
         }));
     }
 

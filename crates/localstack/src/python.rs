@@ -57,7 +57,7 @@ pub fn find() -> Result<Interpreter, String> {
                             .then(|| (version, entry.path().join("bin").join("python3")))
                     })
                     .collect();
-            versions.sort_by(|a, b| b.0.cmp(&a.0));
+            versions.sort_by_key(|(version, _)| std::cmp::Reverse(*version));
             if versions.is_empty() {
                 tried.push(format!(
                     "pyenv ({}): no 3.12+ version installed",

@@ -116,13 +116,22 @@ fn build(interpreter: &Interpreter, dir: &Path, lock: &Path, log: &Path) -> Resu
     let python = dir.join("bin").join("python");
     run_logged(
         "python -m venv",
-        Command::new(&interpreter.path).arg("-m").arg("venv").arg(dir),
+        Command::new(&interpreter.path)
+            .arg("-m")
+            .arg("venv")
+            .arg(dir),
         log,
     )?;
     let pip = |args: &[&str]| {
         let mut command = Command::new(&python);
         command
-            .args(["-m", "pip", "install", "--no-input", "--disable-pip-version-check"])
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--no-input",
+                "--disable-pip-version-check",
+            ])
             .args(["--progress-bar", "off"])
             .args(args);
         command

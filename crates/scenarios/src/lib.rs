@@ -28,7 +28,10 @@ impl std::fmt::Debug for Keys {
         f.debug_struct("Keys")
             .field("access_key_id", &self.access_key_id)
             .field("secret_access_key", &"<redacted>")
-            .field("session_token", &self.session_token.as_ref().map(|_| "<redacted>"))
+            .field(
+                "session_token",
+                &self.session_token.as_ref().map(|_| "<redacted>"),
+            )
             .finish()
     }
 }
@@ -54,10 +57,11 @@ pub fn fresh_account_id() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos() as u64)
         .unwrap_or(0);
-    let mixed = nanos
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(COUNTER.fetch_add(1, Ordering::Relaxed).wrapping_mul(1442695040888963407))
-        ^ u64::from(std::process::id());
+    let mixed = nanos.wrapping_mul(6364136223846793005).wrapping_add(
+        COUNTER
+            .fetch_add(1, Ordering::Relaxed)
+            .wrapping_mul(1442695040888963407),
+    ) ^ u64::from(std::process::id());
     // 1xxxxxxxxxxx: never 000000000000 (LocalStack's default account).
     format!("1{:011}", mixed % 100_000_000_000)
 }

@@ -76,7 +76,10 @@ async fn listed(world: &mut World, name: String) {
                 .filter_map(|s| s.name().map(str::to_string)),
         );
     }
-    assert!(names.contains(&name), "ListSecrets returned {names:?}, not {name}");
+    assert!(
+        names.contains(&name),
+        "ListSecrets returned {names:?}, not {name}"
+    );
 }
 
 #[when(expr = "the account root reads the secret {string}")]
