@@ -1,6 +1,8 @@
 //! `cargo xtask localstack up|down|status`: a LocalStack for working by hand.
 
 use localstack::{detached, health, paths};
+use std::io::BufRead;
+use std::process::{Child, Command, Stdio};
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let work_dir = paths::target_dir().join("localstack");
@@ -53,5 +55,56 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             }
         },
         _ => Err("usage: cargo xtask localstack up|down|status".into()),
+    }
+}
+
+/// The endpoint for the run and what keeps LocalStack alive until the run ends.
+pub(crate) enum Running {
+    /// `sma-localstack` owns it; closing its stdin (or our death) stops it.
+    Owned { endpoint: String, child: Child },
+    /// Left running on purpose (`--keep-localstack`).
+    Kept(String),
+}
+
+impl Running {
+    pub(crate) fn endpoint(&self) -> String {
+        match self {
+            Running::Owned { endpoint, .. } => endpoint.clone(),
+            Running::Kept(endpoint) => endpoint.clone(),
+        }
+    }
+
+    pub(crate) fn stop(self) {
+        if let Running::Owned { mut child, .. } = self {
+            drop(child.stdin.take());
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Starts `sma-localstack` (built by the build step, with every backend) and reads
+/// the endpoint it prints.
+pub(crate) fn start_owned() -> Result<Running, String> {
+    let binary = paths::target_dir().join("debug").join("sma-localstack");
+    let mut child = Command::new(&binary)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| format!("cannot run {}: {e}", binary.display()))?;
+    let stdout = child.stdout.take().ok_or("no stdout pipe")?;
+    let mut line = String::new();
+    let _ = std::io::BufReader::new(stdout).read_line(&mut line);
+    match line.trim().strip_prefix("SMA_LOCALSTACK_ENDPOINT=") {
+        Some(endpoint) => Ok(Running::Owned {
+            endpoint: endpoint.to_string(),
+            child,
+        }),
+        None => {
+            let status = child.wait().map_err(|e| e.to_string())?;
+            Err(format!(
+                "sma-localstack did not start LocalStack ({status}); see above"
+            ))
+        }
     }
 }

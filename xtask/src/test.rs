@@ -1,10 +1,10 @@
 //! `cargo xtask test`: everything CI checks, in the order a failure is cheapest to see.
 
+use crate::localstack_cmd::Running;
 use crate::run::{self, Steps};
 use localstack::{cleanup, detached, paths, python, venv};
-use std::io::BufRead;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Instant;
 
 struct Flags {
@@ -39,57 +39,6 @@ fn parse(args: &[String]) -> Result<Flags, String> {
         }
     }
     Ok(flags)
-}
-
-/// The endpoint for the run and what keeps LocalStack alive until the run ends.
-enum Running {
-    /// `sma-localstack` owns it; closing its stdin (or our death) stops it.
-    Owned { endpoint: String, child: Child },
-    /// Left running on purpose (`--keep-localstack`).
-    Kept(String),
-}
-
-impl Running {
-    fn endpoint(&self) -> String {
-        match self {
-            Running::Owned { endpoint, .. } => endpoint.clone(),
-            Running::Kept(endpoint) => endpoint.clone(),
-        }
-    }
-
-    fn stop(self) {
-        if let Running::Owned { mut child, .. } = self {
-            drop(child.stdin.take());
-            let _ = child.wait();
-        }
-    }
-}
-
-/// Starts `sma-localstack` (built by the build step, with every backend) and reads
-/// the endpoint it prints.
-fn start_owned() -> Result<Running, String> {
-    let binary = paths::target_dir().join("debug").join("sma-localstack");
-    let mut child = Command::new(&binary)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .map_err(|e| format!("cannot run {}: {e}", binary.display()))?;
-    let stdout = child.stdout.take().ok_or("no stdout pipe")?;
-    let mut line = String::new();
-    let _ = std::io::BufReader::new(stdout).read_line(&mut line);
-    match line.trim().strip_prefix("SMA_LOCALSTACK_ENDPOINT=") {
-        Some(endpoint) => Ok(Running::Owned {
-            endpoint: endpoint.to_string(),
-            child,
-        }),
-        None => {
-            let status = child.wait().map_err(|e| e.to_string())?;
-            Err(format!(
-                "sma-localstack did not start LocalStack ({status}); see above"
-            ))
-        }
-    }
 }
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
@@ -152,7 +101,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             );
             Running::Kept(state.endpoint)
         } else {
-            start_owned()?
+            crate::localstack_cmd::start_owned()?
         });
         Ok(())
     });

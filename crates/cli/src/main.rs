@@ -3,6 +3,7 @@
 //!
 //! This binary is thin: every subcommand parses its flags and calls a library crate.
 
+mod gateway;
 mod generate;
 mod simulate;
 
@@ -23,6 +24,8 @@ enum Command {
     Generate(generate::GenerateArgs),
     /// Evaluate authorization cases (JSON Lines in, one JSON line out per case).
     Simulate(simulate::SimulateArgs),
+    /// Serve the IAM-enforcing gateway in front of LocalStack.
+    Gateway(gateway::GatewayArgs),
 }
 
 fn main() -> ExitCode {
@@ -30,6 +33,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Generate(args) => generate::run(args),
         Command::Simulate(args) => simulate::run(args),
+        Command::Gateway(args) => gateway::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
