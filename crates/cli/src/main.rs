@@ -21,7 +21,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Render CloudFormation, IAM policy and ESO manifests for each access.
-    Generate(generate::GenerateArgs),
+    Generate(Box<generate::GenerateArgs>),
     /// Evaluate authorization cases (JSON Lines in, one JSON line out per case).
     Simulate(simulate::SimulateArgs),
     /// Serve the IAM-enforcing gateway in front of LocalStack.
@@ -31,7 +31,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Generate(args) => generate::run(args),
+        Command::Generate(args) => generate::run(*args),
         Command::Simulate(args) => simulate::run(args),
         Command::Gateway(args) => gateway::run(args),
     };
