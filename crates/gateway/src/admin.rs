@@ -9,11 +9,18 @@
 //! | POST | `/_sma/cache/invalidate` | — | forget cached IAM/secret state |
 //! | GET | `/_sma/decisions` | — | the decisions kept in memory (JSON array) |
 //!
-//! The admin API can be disabled with [`crate::Config::admin_api`].
+//! The admin API can be disabled with [`crate::Config::admin_api`]. It has no
+//! authentication of its own, so every endpoint but health answers only loopback peers
+//! (403 otherwise), and it never replaces state: registering a key id the gateway
+//! already knows, or an issuer that already has a key set, is refused with 409 (a
+//! caller could otherwise swap a user's secret or an issuer's keys for its own). The
+//! library handle ([`crate::GatewayHandle`]), used in-process, may still replace both.
 
+use std::net::SocketAddr;
+
+use bytes::Bytes;
 use http::{Method, Response, StatusCode};
 use http_body_util::{BodyExt, Limited};
-use hyper::body::Incoming;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -60,12 +67,21 @@ pub struct IssuerRegistration {
     pub jwks: Value,
 }
 
-pub(crate) async fn handle(
+fn conflict(msg: impl Into<String>) -> Response<Body> {
+    reply(StatusCode::CONFLICT, json!({"error": msg.into()}))
+}
+
+pub(crate) async fn handle<B>(
     shared: &Shared,
     method: &Method,
     path: &str,
-    body: Incoming,
-) -> Response<Body> {
+    peer: SocketAddr,
+    body: B,
+) -> Response<Body>
+where
+    B: hyper::body::Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     if path == "/_sma/health" && method == Method::GET {
         return reply(
             StatusCode::OK,
@@ -76,6 +92,13 @@ pub(crate) async fn handle(
         return reply(
             StatusCode::NOT_FOUND,
             json!({"error": "admin API disabled"}),
+        );
+    }
+    // No credentials protect these endpoints: only processes on this host may use them.
+    if !peer.ip().is_loopback() {
+        return reply(
+            StatusCode::FORBIDDEN,
+            json!({"error": format!("the admin API answers loopback clients only; {} is not loopback", peer.ip())}),
         );
     }
     let bytes = match Limited::new(body, MAX_ADMIN_BODY).collect().await {
@@ -97,13 +120,18 @@ pub(crate) async fn handle(
                     "account_id must be 12 digits, access_key_id alphanumeric, user_name non-empty",
                 );
             }
-            shared.creds.insert_user_key(
+            if !shared.creds.insert_user_key_if_absent(
                 &r.access_key_id,
                 &r.secret_access_key,
                 &r.account_id,
                 &r.user_name,
                 KeySource::Registered,
-            );
+            ) {
+                return conflict(format!(
+                    "access key {} is already known to the gateway; it is not replaced (DELETE /_sma/keys/{} first)",
+                    r.access_key_id, r.access_key_id
+                ));
+            }
             shared.dir.invalidate();
             reply(StatusCode::OK, json!({"registered": r.access_key_id}))
         }
@@ -130,8 +158,14 @@ pub(crate) async fn handle(
             };
             match Jwks::parse(&text) {
                 Ok(j) => {
-                    crate::proxy::register_issuer(shared, &r.issuer, j);
-                    reply(StatusCode::OK, json!({"issuer": r.issuer}))
+                    if shared.issuers.insert_if_absent(&r.issuer, j) {
+                        reply(StatusCode::OK, json!({"issuer": r.issuer}))
+                    } else {
+                        conflict(format!(
+                            "issuer {} already has a key set; it is not replaced through the admin API",
+                            r.issuer
+                        ))
+                    }
                 }
                 Err(e) => bad(e.to_string()),
             }
@@ -151,5 +185,113 @@ pub(crate) async fn handle(
             StatusCode::NOT_FOUND,
             json!({"error": format!("no admin endpoint {method} {path}")}),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::Full;
+
+    const JWKS_A: &str = r#"{"keys":[{"kty":"EC","crv":"P-256","kid":"a","x":"MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4","y":"4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFyM"}]}"#;
+
+    async fn call(
+        shared: &Shared,
+        method: Method,
+        path: &str,
+        peer: &str,
+        body: Value,
+    ) -> (StatusCode, Value) {
+        let r = handle(
+            shared,
+            &method,
+            path,
+            peer.parse().unwrap(),
+            Full::new(Bytes::from(body.to_string())),
+        )
+        .await;
+        let status = r.status();
+        let b = r.into_body().collect().await.unwrap().to_bytes();
+        (status, serde_json::from_slice(&b).unwrap())
+    }
+
+    fn key(secret: &str) -> Value {
+        json!({"access_key_id": "AKIAVICTIM000001", "secret_access_key": secret,
+               "account_id": "123456789012", "user_name": "victim"})
+    }
+
+    /// F2: no admin endpoint but health answers a non-loopback peer.
+    #[tokio::test]
+    async fn admin_api_answers_loopback_peers_only() {
+        let shared = crate::proxy::test_shared().await;
+        let remote = "192.0.2.7:5000";
+        let (s, _) = call(&shared, Method::GET, "/_sma/health", remote, json!({})).await;
+        assert_eq!(s, StatusCode::OK);
+        for (m, p, b) in [
+            (Method::POST, "/_sma/keys", key("attacker")),
+            (
+                Method::POST,
+                "/_sma/oidc-issuers",
+                json!({"issuer": "https://i.test", "jwks": JWKS_A}),
+            ),
+            (Method::DELETE, "/_sma/keys/AKIAVICTIM000001", json!({})),
+            (Method::GET, "/_sma/decisions", json!({})),
+            (Method::POST, "/_sma/cache/invalidate", json!({})),
+        ] {
+            let (s, v) = call(&shared, m, p, remote, b).await;
+            assert_eq!(s, StatusCode::FORBIDDEN, "{p}: {v}");
+            assert!(v["error"].as_str().unwrap().contains("loopback"), "{v}");
+        }
+        assert!(shared.creds.identity_of("AKIAVICTIM000001").is_none());
+        assert!(shared.issuers.get("https://i.test").is_none());
+        let (s, _) = call(&shared, Method::POST, "/_sma/keys", "[::1]:5000", key("s")).await;
+        assert_eq!(s, StatusCode::OK);
+    }
+
+    /// F2: the admin API never replaces a known key or an issuer's key set; the
+    /// in-process handle still can.
+    #[tokio::test]
+    async fn admin_api_refuses_to_overwrite_keys_and_issuers() {
+        let shared = std::sync::Arc::new(crate::proxy::test_shared().await);
+        let lo = "127.0.0.1:5000";
+        let (s, _) = call(&shared, Method::POST, "/_sma/keys", lo, key("genuine")).await;
+        assert_eq!(s, StatusCode::OK);
+        let (s, v) = call(&shared, Method::POST, "/_sma/keys", lo, key("attacker")).await;
+        assert_eq!(s, StatusCode::CONFLICT, "{v}");
+        assert!(v["error"].as_str().unwrap().contains("already known"));
+        // A root key id (12 digits, or LocalStack's `test`) cannot be shadowed either.
+        for id in ["123456789012", "test"] {
+            let mut k = key("attacker");
+            k["access_key_id"] = json!(id);
+            let (s, v) = call(&shared, Method::POST, "/_sma/keys", lo, k).await;
+            assert_eq!(s, StatusCode::CONFLICT, "{id}: {v}");
+        }
+        let reg = |jwks: &str| json!({"issuer": "https://i.test", "jwks": jwks});
+        let (s, _) = call(&shared, Method::POST, "/_sma/oidc-issuers", lo, reg(JWKS_A)).await;
+        assert_eq!(s, StatusCode::OK);
+        let other = JWKS_A.replace(r#""kid":"a""#, r#""kid":"evil""#);
+        let (s, v) = call(&shared, Method::POST, "/_sma/oidc-issuers", lo, reg(&other)).await;
+        assert_eq!(s, StatusCode::CONFLICT, "{v}");
+        let kid = |shared: &Shared| format!("{:?}", shared.issuers.get("https://i.test").unwrap());
+        assert!(kid(&shared).contains("\"a\""), "{}", kid(&shared));
+        // Deleting first makes a new registration possible.
+        let (s, _) = call(
+            &shared,
+            Method::DELETE,
+            "/_sma/keys/AKIAVICTIM000001",
+            lo,
+            json!({}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK);
+        let (s, _) = call(&shared, Method::POST, "/_sma/keys", lo, key("rotated")).await;
+        assert_eq!(s, StatusCode::OK);
+        // The library handle (in-process) still replaces, as before.
+        let h = crate::GatewayHandle {
+            shared: shared.clone(),
+        };
+        h.register_user_key("123456789012", "victim", "AKIAVICTIM000001", "again");
+        h.register_oidc_issuer("https://i.test", Jwks::parse(&other).unwrap());
+        assert!(kid(&shared).contains("evil"), "{}", kid(&shared));
     }
 }

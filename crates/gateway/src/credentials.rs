@@ -314,6 +314,42 @@ impl CredentialStore {
         }
     }
 
+    /// Remembers an IAM user's access key unless the id is already known (a stored key
+    /// or a root key id); returns whether it was stored. Check and insert happen under
+    /// one lock, so two registrations cannot both succeed.
+    pub fn insert_user_key_if_absent(
+        &self,
+        access_key_id: &str,
+        secret: &str,
+        account: &str,
+        user: &str,
+        source: KeySource,
+    ) -> bool {
+        if self.root_account(access_key_id).is_some() {
+            return false;
+        }
+        let Ok(mut keys) = self.keys.write() else {
+            return false;
+        };
+        if keys.contains_key(access_key_id) {
+            return false;
+        }
+        keys.insert(
+            access_key_id.to_string(),
+            StoredKey {
+                secret: secret.to_string(),
+                session_token: None,
+                identity: Identity::User {
+                    account: account.to_string(),
+                    name: user.to_string(),
+                },
+                active: true,
+                source,
+            },
+        );
+        true
+    }
+
     /// Remembers a session's credentials.
     pub fn insert_session(
         &self,

@@ -311,6 +311,17 @@ impl IssuerRegistry {
         }
     }
 
+    /// Sets the key set of `issuer` unless it already has one; returns whether it was set.
+    pub fn insert_if_absent(&self, issuer: &str, jwks: Jwks) -> bool {
+        match self.issuers.write() {
+            Ok(mut m) if !m.contains_key(issuer) => {
+                m.insert(issuer.to_string(), Arc::new(jwks));
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// The key set of `issuer`.
     pub fn get(&self, issuer: &str) -> Option<Arc<Jwks>> {
         self.issuers.read().ok()?.get(issuer).cloned()

@@ -117,6 +117,48 @@ fn strip_hop_by_hop(h: &mut HeaderMap) {
     h.remove("transfer-encoding");
 }
 
+/// LocalStack routes by more than the signed service: a `Host` such as
+/// `<id>.lambda-url.<region>.localhost.localstack.cloud` or an `x-localstack-*` header
+/// sends the request to another service than the one the gateway authorized. The
+/// signature has already been verified against the client's `Host`, so the relayed
+/// request may (and must) name LocalStack itself and carry no LocalStack routing hints.
+fn pin_upstream_routing(h: &mut HeaderMap, upstream: &Upstream) -> Result<(), String> {
+    let localstack: Vec<_> = h
+        .keys()
+        .filter(|k| k.as_str().starts_with("x-localstack"))
+        .cloned()
+        .collect();
+    for k in localstack {
+        h.remove(k);
+    }
+    h.insert(
+        http::header::HOST,
+        HeaderValue::from_str(upstream.authority().as_str()).map_err(|e| e.to_string())?,
+    );
+    Ok(())
+}
+
+/// Headers that decide how the body is read and which operation runs: a second copy
+/// could be read differently by LocalStack than by the gateway, so it is refused.
+const SINGLE_VALUED: [&str; 2] = ["content-type", "x-amz-target"];
+
+fn duplicate_header(h: &HeaderMap) -> Option<&'static str> {
+    SINGLE_VALUED
+        .into_iter()
+        .find(|name| h.get_all(*name).iter().count() > 1)
+}
+
+fn is_form(headers: &HeaderMap) -> bool {
+    headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|c| c.split(';').next())
+        .is_some_and(|m| {
+            m.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
+}
+
 fn protocol_guess(headers: &HeaderMap, auth: Option<&SigV4Auth>) -> Protocol {
     if headers.contains_key("x-amz-target") {
         return Protocol::Json;
@@ -208,6 +250,7 @@ impl Shared {
         let mut headers = ctx.headers.clone();
         strip_hop_by_hop(&mut headers);
         headers.remove("content-length");
+        pin_upstream_routing(&mut headers, &self.upstream)?;
         let mut path_and_query = ctx.uri.path().to_string();
         let mut query = ctx.uri.query().map(str::to_string);
         if let Some(a) = ctx
@@ -432,15 +475,13 @@ fn query_params(ctx: &Ctx) -> Result<sts::Params, String> {
             params.push((k, v));
         }
     }
-    let form = ctx
-        .headers
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|c| {
-            c.to_ascii_lowercase()
-                .starts_with("application/x-www-form-urlencoded")
-        });
-    if form && !ctx.body.is_empty() {
+    if !ctx.body.is_empty() && !is_form(&ctx.headers) && ctx.uri.path() == "/" {
+        // A query-protocol body (no X-Amz-Target, path '/') the gateway cannot read as a
+        // form could still carry parameters LocalStack acts on: never relay what was not
+        // seen. (Other paths are REST APIs, relayed for the account root only.)
+        return Err("a query-protocol request body must be application/x-www-form-urlencoded (denied, fail closed)".into());
+    }
+    if is_form(&ctx.headers) && !ctx.body.is_empty() {
         let body =
             std::str::from_utf8(&ctx.body).map_err(|_| "form body is not UTF-8".to_string())?;
         params.extend(parse_form(body).map_err(|e| format!("form body: {e}"))?);
@@ -503,7 +544,7 @@ pub(crate) async fn handle(
     let (parts, incoming) = req.into_parts();
     let path = parts.uri.path().to_string();
     if path.starts_with("/_sma/") {
-        return Ok(crate::admin::handle(&shared, &parts.method, &path, incoming).await);
+        return Ok(crate::admin::handle(&shared, &parts.method, &path, peer, incoming).await);
     }
     let protocol = protocol_guess(&parts.headers, None);
     let body = match tokio::time::timeout(
@@ -579,6 +620,16 @@ async fn process(shared: &Shared, ctx: &mut Ctx) -> Response<Body> {
                 "Health",
             )
             .await;
+    }
+    if let Some(name) = duplicate_header(&ctx.headers) {
+        let msg = format!("the {name} header appears more than once (denied, fail closed)");
+        let v = Verdict::deny("unknown", "*", msg.clone());
+        return shared.reject(
+            ctx,
+            "anonymous",
+            &v,
+            &AwsError::malformed(msg, &ctx.protocol),
+        );
     }
     let auth = match sigv4::parse(&ctx.uri, &ctx.headers) {
         Ok(a) => a,
@@ -977,4 +1028,144 @@ pub(crate) fn register_issuer(shared: &Shared, issuer: &str, jwks: Jwks) {
 #[allow(dead_code)]
 pub(crate) fn identity_of(shared: &Shared, akid: &str) -> Option<Identity> {
     shared.creds.identity_of(akid)
+}
+
+/// State for unit tests: an upstream that is never contacted.
+#[cfg(test)]
+pub(crate) async fn test_shared() -> Shared {
+    let upstream = Upstream::new(
+        "http://127.0.0.1:4566",
+        "test",
+        std::time::Duration::from_secs(1),
+    )
+    .unwrap();
+    Shared {
+        creds: CredentialStore::new(crate::RootCredentials::default()),
+        issuers: IssuerRegistry::new(),
+        dir: Directory::new(upstream.clone(), std::time::Duration::ZERO),
+        upstream,
+        log: DecisionLog::open(None).await.unwrap(),
+        policies: PolicyCache::default(),
+        max_body: 1024,
+        admin_api: true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx(path: &str, headers: &[(&str, &str)], body: &'static str) -> Ctx {
+        let mut h = HeaderMap::new();
+        for (k, v) in headers {
+            h.append(
+                http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                HeaderValue::from_str(v).unwrap(),
+            );
+        }
+        Ctx {
+            id: "rid".into(),
+            start: Instant::now(),
+            method: Method::POST,
+            uri: path.parse().unwrap(),
+            headers: h,
+            body: Bytes::from_static(body.as_bytes()),
+            source_ip: "127.0.0.1".into(),
+            protocol: Protocol::Query("sts".into()),
+            auth: None,
+        }
+    }
+
+    /// F1: LocalStack routes by `Host` and `x-localstack-*`; the relayed request must
+    /// name LocalStack itself and carry no routing hint from the client.
+    #[tokio::test]
+    async fn relayed_request_names_upstream_host_and_drops_localstack_headers() {
+        let shared = test_shared().await;
+        let c = ctx(
+            "/",
+            &[
+                (
+                    "host",
+                    "abc123.lambda-url.us-east-1.localhost.localstack.cloud",
+                ),
+                ("x-localstack-target", "lambda"),
+                ("X-LocalStack-Edge", "1"),
+                ("content-type", "application/x-www-form-urlencoded"),
+            ],
+            "Action=GetCallerIdentity&Version=2011-06-15",
+        );
+        let req = shared.upstream_request(&c, c.body.clone()).unwrap();
+        let hosts: Vec<_> = req.headers().get_all("host").iter().collect();
+        assert_eq!(hosts, vec!["127.0.0.1:4566"]);
+        assert!(
+            req.headers()
+                .keys()
+                .all(|k| !k.as_str().starts_with("x-localstack")),
+            "{:?}",
+            req.headers()
+        );
+        assert_eq!(
+            req.headers().get("content-type").unwrap(),
+            "application/x-www-form-urlencoded"
+        );
+    }
+
+    /// F7: a query-protocol body that is not a form is refused, not relayed unseen.
+    #[test]
+    fn query_body_that_is_not_a_form_is_refused() {
+        let xml = "<Action>DeleteUser</Action>";
+        for ct in [
+            None,
+            Some("text/xml"),
+            Some("application/json"),
+            Some("application/x-www-form-urlencoded-not"),
+        ] {
+            let headers: Vec<(&str, &str)> = ct.map(|c| ("content-type", c)).into_iter().collect();
+            let c = ctx("/?Action=GetCallerIdentity", &headers, xml);
+            let e = query_params(&c).unwrap_err();
+            assert!(e.contains("x-www-form-urlencoded"), "{ct:?}: {e}");
+        }
+        let c = ctx(
+            "/",
+            &[(
+                "content-type",
+                "Application/X-WWW-Form-Urlencoded; charset=utf-8",
+            )],
+            "Action=GetCallerIdentity",
+        );
+        assert_eq!(
+            sts::param(&query_params(&c).unwrap(), "Action"),
+            Some("GetCallerIdentity")
+        );
+        // An empty body needs no content type (GET with a query string).
+        assert!(query_params(&ctx("/?Action=GetCallerIdentity", &[], "")).is_ok());
+    }
+
+    /// F7: two Content-Type or X-Amz-Target headers are refused before anything else.
+    #[tokio::test]
+    async fn duplicate_content_type_or_target_is_refused() {
+        let shared = test_shared().await;
+        for (name, a, b) in [
+            (
+                "content-type",
+                "application/x-www-form-urlencoded",
+                "text/xml",
+            ),
+            (
+                "x-amz-target",
+                "secretsmanager.GetSecretValue",
+                "secretsmanager.DeleteSecret",
+            ),
+        ] {
+            let mut c = ctx("/", &[(name, a), (name, b)], "Action=GetCallerIdentity");
+            let resp = process(&shared, &mut c).await;
+            assert_eq!(resp.status(), 400, "{name}");
+            let body = resp.into_body().collect().await.unwrap().to_bytes();
+            let body = String::from_utf8_lossy(&body);
+            assert!(
+                body.contains(&format!("the {name} header appears more than once")),
+                "{body}"
+            );
+        }
+    }
 }

@@ -46,6 +46,59 @@ pub const READ_ONLY_ACTIONS: &[&str] = &[
     "ValidateResourcePolicy",
 ];
 
+/// Parameters with which an action acts on a resource other than the secret, needing a
+/// permission the gateway does not check (Lambda invoke for the rotation function, KMS
+/// use of a new key, `ReplicateSecretToRegions` for replicas). Relaying them unchecked
+/// would let a caller borrow LocalStack's authority, so they are denied for every
+/// principal but the account root. `KmsKeyId` on `CreateSecret` is denied too: checking
+/// it means evaluating the key policy for `kms:GenerateDataKey` with Secrets Manager's
+/// encryption context, which the gateway does not model (root can create such secrets).
+pub const UNMODELLED_PARAMS: &[(&str, &str)] = &[
+    ("RotateSecret", "RotationLambdaARN"),
+    ("CreateSecret", "AddReplicaRegions"),
+    ("CreateSecret", "ForceOverwriteReplicaSecret"),
+    ("CreateSecret", "KmsKeyId"),
+    ("UpdateSecret", "KmsKeyId"),
+];
+
+/// The `Tags` of a request as `(key, value)` pairs: `None` when absent, an error when
+/// they are not a list of `{"Key": string, "Value": string}` (never relay tags whose
+/// keys were not seen by the policy check).
+fn request_tags(params: &Map<String, Value>) -> Result<Option<Vec<(String, String)>>, String> {
+    let Some(tags) = params.get("Tags") else {
+        return Ok(None);
+    };
+    let Value::Array(tags) = tags else {
+        return Err("Tags must be a list".into());
+    };
+    let mut out = Vec::new();
+    for t in tags {
+        match (
+            t.get("Key").and_then(Value::as_str),
+            t.get("Value").and_then(Value::as_str),
+        ) {
+            (Some(k), Some(v)) if t.as_object().is_some_and(|o| o.len() == 2) => {
+                out.push((k.to_string(), v.to_string()))
+            }
+            _ => return Err("each Tags entry must be {\"Key\": string, \"Value\": string}".into()),
+        }
+    }
+    Ok(Some(out))
+}
+
+/// The `TagKeys` of `UntagResource`: an error when not a list of strings.
+fn untag_keys(params: &Map<String, Value>) -> Result<Vec<String>, String> {
+    match params.get("TagKeys") {
+        None => Ok(Vec::new()),
+        Some(Value::Array(keys)) => keys
+            .iter()
+            .map(|k| k.as_str().map(str::to_string))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| "TagKeys must be a list of strings".to_string()),
+        Some(_) => Err("TagKeys must be a list of strings".into()),
+    }
+}
+
 /// AWS's message when the caller may not decrypt with the secret's key.
 pub const KMS_DENIED: &str = "Access to KMS is not allowed";
 
@@ -161,7 +214,31 @@ impl SmContext<'_> {
         secret_id: &str,
         extra: &[(String, String)],
     ) -> Result<Verdict, AuthzError> {
+        self.on_secret_with(action, secret_id, extra, None).await
+    }
+
+    /// [`Self::on_secret`] with `aws:TagKeys` (multi-valued) in the context.
+    async fn on_secret_with(
+        &self,
+        action: &str,
+        secret_id: &str,
+        extra: &[(String, String)],
+        tag_keys: Option<Vec<String>>,
+    ) -> Result<Verdict, AuthzError> {
         let (account, region) = self.where_is(secret_id);
+        // LocalStack acts in the ARN's region, but conditions on aws:RequestedRegion see
+        // the signing region: AWS refuses such a request, and so does the gateway.
+        if secret_id.starts_with("arn:") && arn_region(secret_id) != Some(self.region) {
+            return Ok(Verdict::deny(
+                &format!("secretsmanager:{action}"),
+                secret_id,
+                format!(
+                    "User: {} is not authorized to perform: secretsmanager:{action} on resource: {secret_id} because the secret's ARN names another region than the request's region {} (denied, fail closed)",
+                    self.caller.arn(),
+                    self.region
+                ),
+            ));
+        }
         let info = self.dir.secret(&account, &region, secret_id).await?;
         let resource = info
             .as_ref()
@@ -174,7 +251,10 @@ impl SmContext<'_> {
             )),
             None => None,
         };
-        let req = self.request(action, &resource, &account, extra, info.as_deref());
+        let mut req = self.request(action, &resource, &account, extra, info.as_deref());
+        if let Some(keys) = tag_keys {
+            req.context.insert_many("aws:TagKeys", keys);
+        }
         let verdict = decide(&req, &self.caller.policy_set(policy));
         if !verdict.allowed || action != "GetSecretValue" {
             return Ok(verdict);
@@ -269,6 +349,25 @@ impl SmContext<'_> {
         if action == "BatchGetSecretValue" {
             return self.batch(params).await;
         }
+        let deny = |msg: String| {
+            Ok(SmPlan::Deny(Verdict::deny(
+                &format!("secretsmanager:{action}"),
+                "*",
+                msg,
+            )))
+        };
+        if !self.caller.identity.is_root() {
+            if let Some((_, p)) = UNMODELLED_PARAMS
+                .iter()
+                .find(|(a, p)| *a == action && params.contains_key(*p))
+            {
+                return deny(format!("User: {} is not authorized to perform: secretsmanager:{action} with the parameter {p} because the sma gateway does not model the permissions that parameter needs on other resources (denied, fail closed)", self.caller.arn()));
+            }
+        }
+        let tags = match request_tags(params) {
+            Ok(t) => t,
+            Err(e) => return deny(format!("User: {} is not authorized to perform: secretsmanager:{action} because the request's tags cannot be checked: {e} (denied, fail closed)", self.caller.arn())),
+        };
         if STAR_ACTIONS.contains(&action)
             || (action == "ValidateResourcePolicy" && s("SecretId").is_none())
         {
@@ -294,18 +393,13 @@ impl SmContext<'_> {
                 extra.push(("secretsmanager:Description".into(), d.into()));
             }
             let mut req = self.request(action, &resource, self.caller.account(), &extra, None);
-            if let Some(tags) = params.get("Tags").and_then(Value::as_array) {
-                let mut keys = Vec::new();
-                for t in tags {
-                    if let (Some(k), Some(v)) = (
-                        t.get("Key").and_then(Value::as_str),
-                        t.get("Value").and_then(Value::as_str),
-                    ) {
-                        req.context.insert(&format!("aws:RequestTag/{k}"), v);
-                        keys.push(k.to_string());
-                    }
+            if let Some(tags) = &tags {
+                for (k, v) in tags {
+                    req.context
+                        .insert(&format!("aws:RequestTag/{k}"), v.as_str());
                 }
-                req.context.insert_many("aws:TagKeys", keys);
+                req.context
+                    .insert_many("aws:TagKeys", tags.iter().map(|(k, _)| k.clone()));
             }
             let v = decide(&req, &self.caller.policy_set(None));
             return Ok(if v.allowed {
@@ -328,19 +422,25 @@ impl SmContext<'_> {
                     s("VersionStage").unwrap_or("AWSCURRENT").to_string(),
                 ));
             }
+            // aws:TagKeys lists the keys being added (TagResource) or removed
+            // (UntagResource), so policies can restrict which tags a caller may touch.
+            let mut tag_keys = None;
             if action == "TagResource" {
-                if let Some(tags) = params.get("Tags").and_then(Value::as_array) {
-                    for t in tags {
-                        if let (Some(k), Some(v)) = (
-                            t.get("Key").and_then(Value::as_str),
-                            t.get("Value").and_then(Value::as_str),
-                        ) {
-                            extra.push((format!("aws:RequestTag/{k}"), v.to_string()));
-                        }
-                    }
+                let tags = tags.unwrap_or_default();
+                for (k, v) in &tags {
+                    extra.push((format!("aws:RequestTag/{k}"), v.clone()));
+                }
+                tag_keys = Some(tags.into_iter().map(|(k, _)| k).collect());
+            }
+            if action == "UntagResource" {
+                match untag_keys(params) {
+                    Ok(keys) => tag_keys = Some(keys),
+                    Err(e) => return deny(format!("User: {} is not authorized to perform: secretsmanager:{action} because the request's tag keys cannot be checked: {e} (denied, fail closed)", self.caller.arn())),
                 }
             }
-            let v = self.on_secret(action, secret_id, &extra).await?;
+            let v = self
+                .on_secret_with(action, secret_id, &extra, tag_keys)
+                .await?;
             return Ok(if v.allowed {
                 SmPlan::Forward(v)
             } else {

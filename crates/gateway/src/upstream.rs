@@ -119,6 +119,11 @@ impl Upstream {
         format!("{}://{}", self.scheme, self.authority)
     }
 
+    /// The endpoint's `host[:port]` (the `Host` of every relayed request).
+    pub fn authority(&self) -> &http::uri::Authority {
+        &self.authority
+    }
+
     /// The absolute upstream URI for a path-and-query.
     pub fn uri_for(&self, path_and_query: &str) -> Result<Uri, UpstreamError> {
         Uri::builder()

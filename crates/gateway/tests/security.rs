@@ -517,7 +517,7 @@ async fn forged_and_malformed_requests_are_all_denied() {
         url: format!("{ep}/"),
         headers: xh,
         body: xml_body.into(),
-        code: Some("AccessDenied"),
+        code: Some("MalformedInput"),
     });
     let q = "Action=ListUsers&Version=2010-05-08";
     cases.push(Case {
@@ -802,6 +802,250 @@ async fn forged_and_malformed_requests_are_all_denied() {
     assert!(
         denials >= total - 3,
         "{denials} denials logged for {total} cases"
+    );
+    gw.shutdown().await;
+}
+
+/// A secretsmanager JSON request signed by `c` in `REGION`: `(status, body)`.
+async fn sm_raw(ep: &str, c: &Creds, op: &str, body: &serde_json::Value) -> (u16, String) {
+    let (h, b) = signed_json(
+        ep,
+        &c.0,
+        &c.1,
+        c.2.as_deref(),
+        &format!("secretsmanager.{op}"),
+        &body.to_string(),
+        unix_now(),
+    );
+    let h: Vec<(&str, &str)> = h.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    raw("POST", &format!("{ep}/"), &h, &b).await
+}
+
+/// F4: `aws:TagKeys` is set for TagResource and UntagResource, and tags the gateway
+/// cannot read are refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tag_keys_are_checked_on_tag_and_untag() {
+    let ls = localstack().await;
+    let gw = gateway(&ls).await;
+    let ep = gw.endpoint();
+    let acct = account();
+    let arn = secret(&ep, &acct, "tagged/db", "v").await;
+    let policy = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["secretsmanager:TagResource", "secretsmanager:UntagResource"],
+         "Resource": "*", "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": ["team"]}}}]});
+    let u = user_with_policy(&ep, &acct, "tagger", &policy).await;
+    let tag = |k: &str| json!({"SecretId": arn, "Tags": [{"Key": k, "Value": "x"}]});
+    let untag = |k: &str| json!({"SecretId": arn, "TagKeys": [k]});
+    let (s, b) = sm_raw(&ep, &u, "TagResource", &tag("team")).await;
+    assert_eq!(s, 200, "{b}");
+    let (s, b) = sm_raw(&ep, &u, "TagResource", &tag("owner")).await;
+    assert!(s == 400 && b.contains("AccessDeniedException"), "{s} {b}");
+    let (s, b) = sm_raw(&ep, &u, "UntagResource", &untag("owner")).await;
+    assert!(s == 400 && b.contains("AccessDeniedException"), "{s} {b}");
+    let (s, b) = sm_raw(&ep, &u, "UntagResource", &untag("team")).await;
+    assert_eq!(s, 200, "{b}");
+    for bad in [
+        json!({"SecretId": arn, "Tags": [{"Key": "owner", "Value": 5}]}),
+        json!({"SecretId": arn, "Tags": [{"Key": "owner"}]}),
+        json!({"SecretId": arn, "Tags": ["owner"]}),
+        json!({"SecretId": arn, "Tags": {"Key": "owner", "Value": "x"}}),
+    ] {
+        let (s, b) = sm_raw(&ep, &u, "TagResource", &bad).await;
+        assert!(
+            s == 400 && b.contains("AccessDeniedException") && b.contains("tags cannot be checked"),
+            "{bad}: {s} {b}"
+        );
+    }
+    let (s, b) = sm_raw(
+        &ep,
+        &u,
+        "UntagResource",
+        &json!({"SecretId": arn, "TagKeys": [1]}),
+    )
+    .await;
+    assert!(s == 400 && b.contains("AccessDeniedException"), "{s} {b}");
+    let tags = sm(&ep, &root(&acct))
+        .describe_secret()
+        .secret_id(&arn)
+        .send()
+        .await
+        .unwrap()
+        .tags
+        .unwrap_or_default();
+    assert!(tags.is_empty(), "{tags:?}");
+    gw.shutdown().await;
+}
+
+/// F5: parameters that act on another resource (rotation Lambda, KMS key, replicas) are
+/// denied for non-root callers, even with `secretsmanager:*`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parameters_acting_on_other_resources_are_denied() {
+    let ls = localstack().await;
+    let gw = gateway(&ls).await;
+    let ep = gw.endpoint();
+    let acct = account();
+    let arn = secret(&ep, &acct, "param/db", "v").await;
+    let u = user_with_policy(&ep, &acct, "admin", &allow(&["secretsmanager:*"], &["*"])).await;
+    let lambda = format!("arn:aws:lambda:{REGION}:{acct}:function:rotator");
+    let key = format!("arn:aws:kms:{REGION}:{acct}:key/00000000-0000-0000-0000-000000000000");
+    let cases = [
+        (
+            "RotateSecret",
+            "RotationLambdaARN",
+            json!({"SecretId": arn, "RotationLambdaARN": lambda}),
+        ),
+        (
+            "UpdateSecret",
+            "KmsKeyId",
+            json!({"SecretId": arn, "KmsKeyId": key}),
+        ),
+        (
+            "CreateSecret",
+            "KmsKeyId",
+            json!({"Name": "param/new1", "SecretString": "v", "KmsKeyId": key}),
+        ),
+        (
+            "CreateSecret",
+            "AddReplicaRegions",
+            json!({"Name": "param/new2", "SecretString": "v", "AddReplicaRegions": [{"Region": "us-west-2"}]}),
+        ),
+        (
+            "CreateSecret",
+            "ForceOverwriteReplicaSecret",
+            json!({"Name": "param/new3", "SecretString": "v", "ForceOverwriteReplicaSecret": true}),
+        ),
+    ];
+    for (op, param, body) in cases {
+        let (s, b) = sm_raw(&ep, &u, op, &body).await;
+        assert!(
+            s == 400
+                && b.contains("AccessDeniedException")
+                && b.contains(&format!("parameter {param}"))
+                && b.contains("does not model"),
+            "{op} with {param}: {s} {b}"
+        );
+    }
+    // Without those parameters the same actions are allowed.
+    let (s, b) = sm_raw(
+        &ep,
+        &u,
+        "UpdateSecret",
+        &json!({"SecretId": arn, "Description": "d", "ClientRequestToken": "7d3f1c1e-5b0a-4c2e-9a51-0d6d3a8f2b11"}),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    let (s, b) = sm_raw(
+        &ep,
+        &u,
+        "CreateSecret",
+        &json!({"Name": "param/plain", "SecretString": "v", "ClientRequestToken": "1b2c3d4e-5b0a-4c2e-9a51-0d6d3a8f2b12"}),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    gw.shutdown().await;
+}
+
+/// F6: a SecretId ARN in another region than the signing region is refused (LocalStack
+/// would act in the ARN's region, out of reach of `aws:RequestedRegion` conditions).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secret_arn_in_another_region_is_denied() {
+    use aws_sdk_secretsmanager::config::{BehaviorVersion, Credentials, Region};
+    let ls = localstack().await;
+    let gw = gateway(&ls).await;
+    let ep = gw.endpoint();
+    let acct = account();
+    let other = aws_sdk_secretsmanager::Client::from_conf(
+        aws_sdk_secretsmanager::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-west-2"))
+            .endpoint_url(&ep)
+            .credentials_provider(Credentials::new(&acct, "test", None, None, "t"))
+            .build(),
+    );
+    let far = other
+        .create_secret()
+        .name("far/db")
+        .secret_string("far-value")
+        .send()
+        .await
+        .unwrap()
+        .arn()
+        .unwrap()
+        .to_string();
+    assert!(far.contains(":us-west-2:"), "{far}");
+    let near = secret(&ep, &acct, "near/db", "near-value").await;
+    let policy = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "secretsmanager:*", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:RequestedRegion": REGION}}}]});
+    let u = user_with_policy(&ep, &acct, "regional", &policy).await;
+    let (s, b) = sm_raw(&ep, &u, "GetSecretValue", &json!({"SecretId": far})).await;
+    assert!(
+        s == 400 && b.contains("AccessDeniedException") && b.contains("another region"),
+        "{s} {b}"
+    );
+    assert!(!b.contains("far-value"));
+    let (s, b) = sm_raw(
+        &ep,
+        &u,
+        "BatchGetSecretValue",
+        &json!({"SecretIdList": [far, near]}),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    let v: serde_json::Value = serde_json::from_str(&b).unwrap();
+    let values = v["SecretValues"].as_array().unwrap();
+    assert_eq!(values.len(), 1, "{b}");
+    assert_eq!(values[0]["SecretString"], "near-value");
+    let errors = v["Errors"].as_array().unwrap();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e["SecretId"] == far.as_str() && e["ErrorCode"] == "AccessDeniedException"),
+        "{b}"
+    );
+    assert!(!b.contains("far-value"));
+    // The same-region ARN still works.
+    let (s, b) = sm_raw(&ep, &u, "GetSecretValue", &json!({"SecretId": near})).await;
+    assert_eq!(s, 200, "{b}");
+    gw.shutdown().await;
+}
+
+/// F7: a root-signed query-protocol request whose body is not a form is refused
+/// instead of being relayed with parameters the gateway never read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn query_protocol_body_that_is_not_a_form_is_denied() {
+    let ls = localstack().await;
+    let gw = gateway(&ls).await;
+    let ep = gw.endpoint();
+    let acct = account();
+    let body = "<DeleteUser><UserName>x</UserName></DeleteUser>";
+    let uri: Uri = format!("{ep}/?Action=GetCallerIdentity&Version=2011-06-15")
+        .parse()
+        .unwrap();
+    let mut hm = HeaderMap::new();
+    hm.insert("content-type", "text/xml".parse().unwrap());
+    sign_request(
+        &Method::POST,
+        &uri,
+        &mut hm,
+        body.as_bytes(),
+        &SigningParams {
+            access_key_id: &acct,
+            secret_access_key: "test",
+            session_token: None,
+            region: "us-east-1",
+            service: "sts",
+            time: unix_now(),
+        },
+    );
+    let h: Vec<(&str, &str)> = hm
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.to_str().unwrap()))
+        .collect();
+    let (s, b) = raw("POST", &uri.to_string(), &h, body.as_bytes()).await;
+    assert!(
+        s == 400 && b.contains("MalformedInput") && b.contains("x-www-form-urlencoded"),
+        "{s} {b}"
     );
     gw.shutdown().await;
 }
