@@ -198,6 +198,22 @@ struct StoredKey {
     source: KeySource,
 }
 
+impl StoredKey {
+    /// An active access key of IAM user `user` in `account`.
+    fn user(secret: &str, account: &str, user: &str, source: KeySource) -> Self {
+        StoredKey {
+            secret: secret.to_string(),
+            session_token: None,
+            identity: Identity::User {
+                account: account.to_string(),
+                name: user.to_string(),
+            },
+            active: true,
+            source,
+        }
+    }
+}
+
 /// Known access keys. Cheap to share (`Arc`), safe to use from many tasks.
 pub struct CredentialStore {
     root: RootCredentials,
@@ -300,16 +316,7 @@ impl CredentialStore {
         if let Ok(mut keys) = self.keys.write() {
             keys.insert(
                 access_key_id.to_string(),
-                StoredKey {
-                    secret: secret.to_string(),
-                    session_token: None,
-                    identity: Identity::User {
-                        account: account.to_string(),
-                        name: user.to_string(),
-                    },
-                    active: true,
-                    source,
-                },
+                StoredKey::user(secret, account, user, source),
             );
         }
     }
@@ -336,16 +343,7 @@ impl CredentialStore {
         }
         keys.insert(
             access_key_id.to_string(),
-            StoredKey {
-                secret: secret.to_string(),
-                session_token: None,
-                identity: Identity::User {
-                    account: account.to_string(),
-                    name: user.to_string(),
-                },
-                active: true,
-                source,
-            },
+            StoredKey::user(secret, account, user, source),
         );
         true
     }
