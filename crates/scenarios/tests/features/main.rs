@@ -22,6 +22,18 @@ pub struct World {
     pub written_value: Option<String>,
     /// The last AWS error code seen.
     pub last_error_code: Option<String>,
+    /// The IAM-enforcing gateway's endpoint, for scenarios that go through it.
+    pub gateway_endpoint: String,
+    /// Secrets created by the scenario: name and the value written (never printed).
+    pub secrets: Vec<(String, steps::Hidden)>,
+    /// The access under test, as a `sma generate` configuration.
+    pub access_config: Option<String>,
+    /// The IAM policy sma generated for the access.
+    pub generated_policy: Option<String>,
+    /// The IAM user name of the access.
+    pub user_name: Option<String>,
+    /// The access's own credentials.
+    pub access_keys: Option<scenarios::Keys>,
 }
 
 fn main() {
