@@ -194,6 +194,17 @@ impl Shared {
         });
     }
 
+    /// Denies a request that could not be read (before anyone is authenticated).
+    fn reject_malformed(&self, ctx: &Ctx, msg: String) -> Response<Body> {
+        let verdict = Verdict::deny("unknown", "*", msg.clone());
+        self.reject(
+            ctx,
+            "anonymous",
+            &verdict,
+            &AwsError::malformed(msg, &ctx.protocol),
+        )
+    }
+
     fn reject(
         &self,
         ctx: &Ctx,
@@ -623,13 +634,7 @@ async fn process(shared: &Shared, ctx: &mut Ctx) -> Response<Body> {
     }
     if let Some(name) = duplicate_header(&ctx.headers) {
         let msg = format!("the {name} header appears more than once (denied, fail closed)");
-        let v = Verdict::deny("unknown", "*", msg.clone());
-        return shared.reject(
-            ctx,
-            "anonymous",
-            &v,
-            &AwsError::malformed(msg, &ctx.protocol),
-        );
+        return shared.reject_malformed(ctx, msg);
     }
     let auth = match sigv4::parse(&ctx.uri, &ctx.headers) {
         Ok(a) => a,
@@ -996,13 +1001,7 @@ async fn unsigned(shared: &Shared, ctx: &mut Ctx) -> Response<Body> {
     let params = match params {
         Ok(p) => p,
         Err(msg) => {
-            let v = Verdict::deny("unknown", "*", msg.clone());
-            return shared.reject(
-                ctx,
-                "anonymous",
-                &v,
-                &AwsError::malformed(msg, &ctx.protocol),
-            );
+            return shared.reject_malformed(ctx, msg);
         }
     };
     match sts::param(&params, "Action") {
