@@ -20,6 +20,13 @@ pub struct GatewayArgs {
     /// Append every authorization decision to this JSON Lines file.
     #[arg(long, value_name = "FILE")]
     decision_log: Option<PathBuf>,
+    /// Re-read IAM, secret and key state older than this many milliseconds (0: on
+    /// every request). Only needed when something changes LocalStack directly, not
+    /// through the gateway; without it, every change relayed by the gateway (including
+    /// CloudFormation deployments polled through it) is seen by the next request, and
+    /// `POST /_sma/cache/invalidate` announces other changes.
+    #[arg(long, value_name = "MS")]
+    policy_cache_max_age_ms: Option<u64>,
 }
 
 /// Starts the gateway and serves until Ctrl-C.
@@ -32,6 +39,9 @@ pub fn run(args: GatewayArgs) -> anyhow::Result<()> {
     if let Some(path) = args.decision_log {
         config = config.with_decision_log(path);
     }
+    config.policy_cache_max_age = args
+        .policy_cache_max_age_ms
+        .map(std::time::Duration::from_millis);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

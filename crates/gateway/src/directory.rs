@@ -5,8 +5,9 @@
 //! Freshness: every entry remembers the *generation* at which its fetch started. The
 //! gateway bumps the generation after relaying any request that may change IAM, Secrets
 //! Manager, KMS or CloudFormation state, so the next request after a change reads
-//! again. Changes made behind the gateway's back (directly on LocalStack) are seen once
-//! an entry is older than the configured TTL (zero: never cached).
+//! again. Changes made behind the gateway's back (directly on LocalStack) are seen after
+//! `POST /_sma/cache/invalidate`, or once an entry is older than the optional age bound
+//! (zero: never cached).
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -121,17 +122,18 @@ impl<K: Eq + Hash + Clone, V: Clone> Cache<K, V> {
         }
     }
 
-    /// The cached value when it belongs to `generation` and is younger than `ttl`.
+    /// The cached value when it belongs to `generation` and is younger than `max_age`
+    /// (if bounded).
     /// When only the age bound has passed, this caller gets `None` (and refreshes the
     /// entry) while concurrent callers keep the current value until the refresh lands:
     /// one request per entry and bound pays for the re-read, not all in flight.
-    fn get(&self, k: &K, generation: u64, ttl: Duration) -> Option<V> {
+    fn get(&self, k: &K, generation: u64, max_age: Option<Duration>) -> Option<V> {
         let mut map = self.map.lock().ok()?;
         let e = map.get_mut(k)?;
         if e.generation != generation {
             return None;
         }
-        if e.fetched.elapsed() < ttl {
+        if max_age.is_none_or(|bound| e.fetched.elapsed() < bound) {
             return Some(e.value.clone());
         }
         e.fetched = Instant::now();
@@ -168,7 +170,7 @@ type Key3 = (String, String, String);
 pub struct Directory {
     upstream: Upstream,
     generation: AtomicU64,
-    ttl: Duration,
+    max_age: Option<Duration>,
     users: Cache<Key2, Option<Arc<UserInfo>>>,
     roles: Cache<Key2, Option<Arc<RoleInfo>>>,
     managed: Cache<Key2, Option<Arc<String>>>,
@@ -181,7 +183,7 @@ impl std::fmt::Debug for Directory {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Directory")
             .field("generation", &self.generation())
-            .field("ttl", &self.ttl)
+            .field("max_age", &self.max_age)
             .finish()
     }
 }
@@ -235,12 +237,15 @@ pub fn arn_region(arn: &str) -> Option<&str> {
 }
 
 impl Directory {
-    /// A directory reading through `upstream`, caching entries at most `ttl`.
-    pub fn new(upstream: Upstream, ttl: Duration) -> Self {
+    /// A directory reading through `upstream`, reusing entries until [`invalidate`]
+    /// and, when `max_age` is set, for at most that long.
+    ///
+    /// [`invalidate`]: Directory::invalidate
+    pub fn new(upstream: Upstream, max_age: Option<Duration>) -> Self {
         Self {
             upstream,
             generation: AtomicU64::new(1),
-            ttl,
+            max_age,
             users: Cache::new(),
             roles: Cache::new(),
             managed: Cache::new(),
@@ -284,7 +289,7 @@ impl Directory {
         Fut: std::future::Future<Output = Result<V, UpstreamError>>,
     {
         let generation = self.generation();
-        if let Some(v) = cache.get(&key, generation, self.ttl) {
+        if let Some(v) = cache.get(&key, generation, self.max_age) {
             return Ok(v);
         }
         let started = Instant::now();

@@ -96,6 +96,11 @@ enum After {
     BatchFilter(Box<Caller>, String),
 }
 
+/// Whether relaying `op` leaves every state the directory caches unchanged. Anything
+/// else invalidates the cache before its answer reaches the caller. CloudFormation is
+/// never read-only: a stack changes IAM and secrets *after* CreateStack/UpdateStack
+/// have answered, and the deployment tool's DescribeStacks polls are the gateway's
+/// only sign that those changes have landed. Unknown services count as writes.
 fn is_read_only(service: &str, op: &str) -> bool {
     match service {
         "secretsmanager" => SM_READ_ONLY.contains(&op),
@@ -1041,7 +1046,7 @@ pub(crate) async fn test_shared() -> Shared {
     Shared {
         creds: CredentialStore::new(crate::RootCredentials::default()),
         issuers: IssuerRegistry::new(),
-        dir: Directory::new(upstream.clone(), std::time::Duration::ZERO),
+        dir: Directory::new(upstream.clone(), Some(std::time::Duration::ZERO)),
         upstream,
         log: DecisionLog::open(None).await.unwrap(),
         policies: PolicyCache::default(),
@@ -1053,6 +1058,30 @@ pub(crate) async fn test_shared() -> Shared {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_reads_keep_the_cache() {
+        for (service, op) in [
+            ("secretsmanager", "GetSecretValue"),
+            ("secretsmanager", "ListSecrets"),
+            ("iam", "GetRolePolicy"),
+            ("kms", "Decrypt"),
+            ("sts", "AssumeRole"),
+        ] {
+            assert!(is_read_only(service, op), "{service}:{op}");
+        }
+        for (service, op) in [
+            ("secretsmanager", "PutResourcePolicy"),
+            ("iam", "PutRolePolicy"),
+            ("iam", "DeleteRole"),
+            ("kms", "PutKeyPolicy"),
+            ("cloudformation", "DescribeStacks"),
+            ("cloudformation", "CreateStack"),
+            ("s3", "GetObject"),
+        ] {
+            assert!(!is_read_only(service, op), "{service}:{op}");
+        }
+    }
 
     fn ctx(path: &str, headers: &[(&str, &str)], body: &'static str) -> Ctx {
         let mut h = HeaderMap::new();

@@ -101,18 +101,13 @@ async fn iam_user_reads_only_what_its_policy_allows() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn policy_change_is_honoured_on_the_very_next_call() {
-    let ls = localstack().await;
-    let gw = gateway(&ls).await;
-    let ep = gw.endpoint();
-    let acct = account();
-    secret(&ep, &acct, "app/db", "s1").await;
-    let alice = user_with_policy(
-        &ep,
-        &acct,
-        "alice",
-        &allow(&["secretsmanager:GetSecretValue"], &["*"]),
-    )
-    .await;
+    let OneSecret {
+        ls,
+        gw,
+        ep,
+        acct,
+        user: alice,
+    } = OneSecret::new(None, "alice", &["secretsmanager:GetSecretValue"]).await;
     let c = sm(&ep, &alice);
     c.get_secret_value()
         .secret_id("app/db")
@@ -170,6 +165,129 @@ async fn policy_change_is_honoured_on_the_very_next_call() {
         .send()
         .await
         .expect_err("denied after invalidation");
+    gw.shutdown().await;
+}
+
+/// A managed policy owned by a CloudFormation stack, attached to `user`, allowing
+/// `action` on every secret. The logical id changes with the action, so an update
+/// replaces the policy (LocalStack does not apply in-place document updates of
+/// `AWS::IAM::ManagedPolicy`).
+fn stack_policy(user: &str, action: &str) -> String {
+    let logical_id = format!("Allow{}", action.rsplit(':').next().unwrap_or(action));
+    json!({
+        "Resources": {logical_id: {"Type": "AWS::IAM::ManagedPolicy", "Properties": {
+            "Users": [user],
+            "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": action, "Resource": "*"}]}}}}
+    })
+    .to_string()
+}
+
+/// Polls DescribeStacks (through the gateway, as any deployment tool does) until the
+/// stack leaves its `*_IN_PROGRESS` state; panics unless it reached `want`.
+async fn wait_for_stack(cfn: &aws_sdk_cloudformation::Client, name: &str, want: &str) {
+    for _ in 0..300 {
+        let out = cfn.describe_stacks().stack_name(name).send().await.unwrap();
+        let status = out.stacks()[0].stack_status().unwrap().as_str().to_string();
+        if !status.ends_with("_IN_PROGRESS") {
+            assert_eq!(status, want, "stack {name}");
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("stack {name} still in progress after 30 s");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn policy_change_through_a_cloudformation_stack_is_honoured_once_it_completes() {
+    // The user starts with a policy that allows nothing relevant.
+    let OneSecret {
+        gw,
+        ep,
+        acct,
+        user: alice,
+        ..
+    } = OneSecret::new(None, "alice", &["secretsmanager:ListSecrets"]).await;
+    let c = sm(&ep, &alice);
+    c.get_secret_value()
+        .secret_id("app/db")
+        .send()
+        .await
+        .expect_err("no grant yet");
+    // The stack's resources are created by LocalStack itself, behind the gateway; the
+    // deployment tool's own calls (CreateStack, DescribeStacks polls) pass through it.
+    let cfn = cloudformation(&ep, &root(&acct));
+    cfn.create_stack()
+        .stack_name("grants")
+        .template_body(stack_policy("alice", "secretsmanager:GetSecretValue"))
+        .capabilities(aws_sdk_cloudformation::types::Capability::CapabilityNamedIam)
+        .send()
+        .await
+        .unwrap();
+    // A read while the stack is in progress may cache the state before its resources
+    // exist; only the DescribeStacks polls can tell the gateway that they now do.
+    let _either = c.get_secret_value().secret_id("app/db").send().await;
+    wait_for_stack(&cfn, "grants", "CREATE_COMPLETE").await;
+    c.get_secret_value()
+        .secret_id("app/db")
+        .send()
+        .await
+        .expect("granted by the stack, on the first call after it completed");
+    cfn.update_stack()
+        .stack_name("grants")
+        .template_body(stack_policy("alice", "secretsmanager:DescribeSecret"))
+        .capabilities(aws_sdk_cloudformation::types::Capability::CapabilityNamedIam)
+        .send()
+        .await
+        .unwrap();
+    let _either = c.get_secret_value().secret_id("app/db").send().await;
+    wait_for_stack(&cfn, "grants", "UPDATE_COMPLETE").await;
+    let e = c
+        .get_secret_value()
+        .secret_id("app/db")
+        .send()
+        .await
+        .expect_err("revoked by the update, on the first call after it completed");
+    assert_eq!(err_of(&e).0, "AccessDeniedException");
+    c.describe_secret()
+        .secret_id("app/db")
+        .send()
+        .await
+        .expect("the updated grant");
+    gw.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_age_bound_sees_changes_made_behind_the_gateway() {
+    let mut config = gateway::Config::new(localstack().await, "127.0.0.1:0".parse().unwrap());
+    config.policy_cache_max_age = Some(std::time::Duration::ZERO);
+    let OneSecret {
+        ls,
+        gw,
+        ep,
+        acct,
+        user: bob,
+    } = OneSecret::new(Some(config), "bob", &["secretsmanager:GetSecretValue"]).await;
+    let c = sm(&ep, &bob);
+    c.get_secret_value()
+        .secret_id("app/db")
+        .send()
+        .await
+        .expect("allowed");
+    let deny = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "secretsmanager:*", "Resource": "*"}]});
+    iam(&ls, &root(&acct))
+        .put_user_policy()
+        .user_name("bob")
+        .policy_name("deny")
+        .policy_document(deny.to_string())
+        .send()
+        .await
+        .unwrap();
+    c.get_secret_value()
+        .secret_id("app/db")
+        .send()
+        .await
+        .expect_err("a direct change is seen without invalidation when nothing is cached");
     gw.shutdown().await;
 }
 
@@ -734,18 +852,13 @@ async fn batch_get_secret_value_returns_partial_results() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deleted_key_stops_working_at_once_and_registered_keys_work() {
-    let ls = localstack().await;
-    let gw = gateway(&ls).await;
-    let ep = gw.endpoint();
-    let acct = account();
-    secret(&ep, &acct, "app/db", "s1").await;
-    let u = user_with_policy(
-        &ep,
-        &acct,
-        "erin",
-        &allow(&["secretsmanager:GetSecretValue"], &["*"]),
-    )
-    .await;
+    let OneSecret {
+        ls,
+        gw,
+        ep,
+        acct,
+        user: u,
+    } = OneSecret::new(None, "erin", &["secretsmanager:GetSecretValue"]).await;
     let c = sm(&ep, &u);
     c.get_secret_value()
         .secret_id("app/db")

@@ -43,6 +43,43 @@ pub async fn gateway_with(config: Config) -> RunningGateway {
     Gateway::start(config).await.expect("gateway starts")
 }
 
+/// The usual starting point: a gateway, a fresh account with the secret `app/db`
+/// (value `s1`), and a user `user` whose inline policy allows `actions` on every
+/// resource.
+pub struct OneSecret {
+    /// LocalStack's endpoint (for changes made behind the gateway).
+    pub ls: String,
+    /// The gateway.
+    pub gw: RunningGateway,
+    /// The gateway's endpoint.
+    pub ep: String,
+    /// The account.
+    pub acct: String,
+    /// The user's credentials.
+    pub user: Creds,
+}
+
+impl OneSecret {
+    pub async fn new(config: Option<Config>, user: &str, actions: &[&str]) -> Self {
+        let ls = localstack().await;
+        let gw = match config {
+            Some(c) => gateway_with(c).await,
+            None => gateway(&ls).await,
+        };
+        let ep = gw.endpoint();
+        let acct = account();
+        secret(&ep, &acct, "app/db", "s1").await;
+        let user = user_with_policy(&ep, &acct, user, &allow(actions, &["*"])).await;
+        Self {
+            ls,
+            gw,
+            ep,
+            acct,
+            user,
+        }
+    }
+}
+
 /// Root credentials of `account` (LocalStack convention).
 pub fn root(account: &str) -> (String, String, Option<String>) {
     (account.to_string(), "test".to_string(), None)
@@ -74,6 +111,17 @@ pub fn iam(endpoint: &str, c: &Creds) -> aws_sdk_iam::Client {
         .retry_config(aws_sdk_iam::config::retry::RetryConfig::disabled())
         .build();
     aws_sdk_iam::Client::from_conf(conf)
+}
+
+pub fn cloudformation(endpoint: &str, c: &Creds) -> aws_sdk_cloudformation::Client {
+    let conf = aws_sdk_cloudformation::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(REGION))
+        .endpoint_url(endpoint)
+        .credentials_provider(creds(c))
+        .retry_config(aws_sdk_cloudformation::config::retry::RetryConfig::disabled())
+        .build();
+    aws_sdk_cloudformation::Client::from_conf(conf)
 }
 
 pub fn sts(endpoint: &str, c: Option<&Creds>) -> aws_sdk_sts::Client {
