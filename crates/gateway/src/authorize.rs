@@ -221,24 +221,31 @@ impl Resolver<'_> {
             SessionKind::AssumedRole {
                 role_arn,
                 assumed_role_arn,
+                assumed_role_id,
                 ..
             } => {
                 let mut set = iam::PolicySet::new();
                 let mut p = principal(assumed_role_arn)?;
+                // The session belongs to the role with this unique id, not to whatever
+                // role carries the name today.
+                let session_role_id = assumed_role_id.split(':').next().unwrap_or("");
+                if !session_role_id.is_empty() {
+                    p = p.with_unique_id(session_role_id);
+                }
                 let mut tags: Vec<(String, String)> = Vec::new();
-                if let Some(role) = self.dir.role_by_arn(role_arn).await? {
+                let role = self.dir.role_by_arn(role_arn).await?;
+                if let Some(role) = role.filter(|r| same_role(&r.role_id, session_role_id)) {
                     self.add_policies(&mut set, &role.policies)?;
                     self.boundary(&mut set, &role.boundary)?;
                     p = p
                         .with_role_arn(&role.arn)
                         .map_err(|e| AuthzError::Principal(e.to_string()))?;
-                    if !role.role_id.is_empty() {
-                        p = p.with_unique_id(&role.role_id);
-                    }
                     tags.extend(role.tags.iter().cloned());
                 }
                 // A deleted role keeps its sessions but they hold no permission: the
-                // empty identity policy set denies everything.
+                // empty identity policy set denies everything. So does a role deleted
+                // and recreated under the same name: as in AWS, its unique id differs
+                // and the old sessions get none of the new role's permissions.
                 for (k, v) in &s.tags {
                     tags.retain(|(tk, _)| !tk.eq_ignore_ascii_case(k));
                     tags.push((k.clone(), v.clone()));
@@ -276,6 +283,12 @@ impl Resolver<'_> {
             }
         }
     }
+}
+
+/// Whether the role read from IAM (`current_id`) is the one a session was issued for.
+/// Fails closed: an id missing on either side is not a match.
+fn same_role(current_id: &str, session_role_id: &str) -> bool {
+    !current_id.is_empty() && current_id == session_role_id
 }
 
 /// The global condition keys of every request (`aws:CurrentTime`, `aws:EpochTime`,

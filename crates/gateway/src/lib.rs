@@ -218,9 +218,11 @@ impl GatewayHandle {
     }
 
     /// Registers role-session credentials issued outside the gateway (the session's
-    /// role, name and expiry are remembered as for `AssumeRole`).
+    /// role, name and expiry are remembered as for `AssumeRole`). The session is pinned
+    /// to the role's current unique id, so it gets nothing from a role recreated later
+    /// under the same name. Fails when the role cannot be read.
     #[allow(clippy::too_many_arguments)]
-    pub fn register_role_session(
+    pub async fn register_role_session(
         &self,
         role_arn: &str,
         session_name: &str,
@@ -228,7 +230,14 @@ impl GatewayHandle {
         secret_access_key: &str,
         session_token: &str,
         expires_at: i64,
-    ) {
+    ) -> Result<(), String> {
+        let role = self
+            .shared
+            .dir
+            .role_by_arn(role_arn)
+            .await
+            .map_err(|e| format!("reading role {role_arn}: {e}"))?
+            .ok_or_else(|| format!("role {role_arn} does not exist"))?;
         let account = directory::arn_account(role_arn).unwrap_or("").to_string();
         let role_name = role_arn.rsplit('/').next().unwrap_or("").to_string();
         let session = credentials::Session {
@@ -240,7 +249,7 @@ impl GatewayHandle {
                 ),
                 role_name,
                 session_name: session_name.to_string(),
-                assumed_role_id: String::new(),
+                assumed_role_id: format!("{}:{session_name}", role.role_id),
                 chained: false,
                 web_identity: None,
             },
@@ -259,6 +268,7 @@ impl GatewayHandle {
             session,
             credentials::KeySource::Registered,
         );
+        Ok(())
     }
 
     /// Forgets a key; requests signed with it fail at once.

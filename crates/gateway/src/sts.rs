@@ -63,6 +63,81 @@ pub fn tag_list(params: &Params) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Session tags, in order: `(key, value)`.
+pub type SessionTags = Vec<(String, String)>;
+
+/// The claim an OIDC token carries session tags in (IAM User Guide, "Passing session
+/// tags using AssumeRoleWithWebIdentity").
+pub const SESSION_TAGS_CLAIM: &str = "https://aws.amazon.com/tags";
+
+/// Session tags and transitive tag keys from a verified token's
+/// `https://aws.amazon.com/tags` claim: `{"principal_tags": {"Key": ["value"]},
+/// "transitive_tag_keys": ["Key"]}`. Anything else in that claim is refused (fail
+/// closed) with the reason: a value that is not exactly one string, a transitive key
+/// that names no tag, a key repeated regardless of case, and STS's limits (50 tags,
+/// keys of 1–128 characters, values of at most 256).
+pub fn token_session_tags(
+    claims: &serde_json::Map<String, serde_json::Value>,
+) -> Result<(SessionTags, Vec<String>), String> {
+    use serde_json::Value;
+    let Some(claim) = claims.get(SESSION_TAGS_CLAIM) else {
+        return Ok((vec![], vec![]));
+    };
+    let Value::Object(claim) = claim else {
+        return Err(format!("the {SESSION_TAGS_CLAIM} claim must be an object"));
+    };
+    let mut tags: Vec<(String, String)> = Vec::new();
+    match claim.get("principal_tags") {
+        None => {}
+        Some(Value::Object(m)) => {
+            for (k, v) in m {
+                let value = match v {
+                    Value::Array(a) if a.len() == 1 => a[0].as_str(),
+                    _ => None,
+                };
+                let Some(value) = value else {
+                    return Err(format!(
+                        "session tag {k} must have exactly one string value, as [\"value\"]"
+                    ));
+                };
+                if k.is_empty() || k.chars().count() > 128 || value.chars().count() > 256 {
+                    return Err(format!(
+                        "session tag {k}: keys have 1 to 128 characters, values at most 256"
+                    ));
+                }
+                if tags.iter().any(|(t, _)| t.eq_ignore_ascii_case(k)) {
+                    return Err(format!("session tag {k} is repeated (keys ignore case)"));
+                }
+                tags.push((k.clone(), value.to_string()));
+            }
+        }
+        Some(_) => return Err("principal_tags must be an object".into()),
+    }
+    if tags.len() > 50 {
+        return Err(format!(
+            "{} session tags; at most 50 are allowed",
+            tags.len()
+        ));
+    }
+    let mut transitive = Vec::new();
+    match claim.get("transitive_tag_keys") {
+        None => {}
+        Some(Value::Array(keys)) => {
+            for k in keys {
+                let Some(k) = k.as_str() else {
+                    return Err("transitive_tag_keys must be a list of strings".into());
+                };
+                if !tags.iter().any(|(t, _)| t.eq_ignore_ascii_case(k)) {
+                    return Err(format!("transitive tag key {k} is not a session tag"));
+                }
+                transitive.push(k.to_string());
+            }
+        }
+        Some(_) => return Err("transitive_tag_keys must be a list of strings".into()),
+    }
+    Ok((tags, transitive))
+}
+
 fn sts() -> Protocol {
     Protocol::Query("sts".into())
 }
@@ -265,7 +340,9 @@ impl StsContext<'_> {
                 ),
                 role_name,
                 session_name: session_name.to_string(),
-                assumed_role_id: String::new(),
+                // Pinned to the role read for this decision (LocalStack's answer may
+                // carry another id: moto invents one when its lookup misses).
+                assumed_role_id: format!("{}:{session_name}", role.role_id),
                 chained: chained_from.is_some(),
                 web_identity: None,
             },
@@ -423,11 +500,40 @@ impl StsContext<'_> {
             ctx.insert_many(&format!("{host_path}:amr"), values);
         }
         ctx.insert("sts:RoleSessionName", session_name);
-        let req = iam::Request::new(principal, action, role.arn.as_str())
-            .with_resource_account(role_account)
-            .with_context(ctx);
+        let (session_tags, transitive_keys) = match token_session_tags(&token.claims) {
+            Ok(t) => t,
+            Err(e) => {
+                return Ok((
+                    invalid(format!("The ID Token provided is not valid: {e}")),
+                    who,
+                ))
+            }
+        };
+        if !session_tags.is_empty() {
+            for (k, v) in &session_tags {
+                ctx.insert(&format!("aws:RequestTag/{k}"), v.as_str());
+            }
+            ctx.insert_many("aws:TagKeys", session_tags.iter().map(|(k, _)| k.clone()));
+        }
+        if !transitive_keys.is_empty() {
+            ctx.insert_many("sts:TransitiveTagKeys", transitive_keys.clone());
+        }
+        let mk = |act: &str| {
+            iam::Request::new(principal.clone(), act, role.arn.as_str())
+                .with_resource_account(role_account)
+                .with_context(ctx.clone())
+        };
         let set = iam::PolicySet::new().with_resource_policy("trust policy", trust);
-        let verdict = decide(&req, &set);
+        let mut verdict = decide(&mk(action), &set);
+        // Tags in the token need the trust policy to allow sts:TagSession too.
+        if verdict.allowed && !session_tags.is_empty() {
+            let t = decide(&mk("sts:TagSession"), &set);
+            if t.allowed {
+                verdict.statements.extend(t.statements);
+            } else {
+                verdict = t;
+            }
+        }
         if !verdict.allowed {
             let (msg, e) = not_authorized();
             return Ok((
@@ -471,7 +577,9 @@ impl StsContext<'_> {
                 ),
                 role_name,
                 session_name: session_name.to_string(),
-                assumed_role_id: String::new(),
+                // Pinned to the role read for this decision (LocalStack's answer may
+                // carry another id: moto invents one when its lookup misses).
+                assumed_role_id: format!("{}:{session_name}", role.role_id),
                 chained: false,
                 web_identity: Some(WebIdentity {
                     provider_arn: provider.arn.clone(),
@@ -481,8 +589,8 @@ impl StsContext<'_> {
             },
             session_policy: param(params, "Policy").map(str::to_string),
             session_policy_arns: member_list_arns(params),
-            tags: vec![],
-            transitive_tag_keys: vec![],
+            tags: session_tags,
+            transitive_tag_keys: transitive_keys,
             source_identity: None,
             issued_at: now,
             expires_at: now + duration,
@@ -610,8 +718,10 @@ pub fn complete_session(pending: PendingSession, issued: &IssuedCredentials) -> 
         ..
     } = &mut s.kind
     {
-        if let Some(id) = &issued.assumed_role_id {
-            *assumed_role_id = id.clone();
+        if assumed_role_id.is_empty() {
+            if let Some(id) = &issued.assumed_role_id {
+                *assumed_role_id = id.clone();
+            }
         }
         if let Some(arn) = &issued.assumed_role_arn {
             if !arn.is_empty() {
@@ -625,6 +735,50 @@ pub fn complete_session(pending: PendingSession, issued: &IssuedCredentials) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn claims(tags: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
+        let mut m = serde_json::Map::new();
+        m.insert(SESSION_TAGS_CLAIM.into(), tags);
+        m
+    }
+
+    #[test]
+    fn session_tags_from_the_token_claim() {
+        let (tags, transitive) = token_session_tags(&claims(serde_json::json!({
+            "principal_tags": {"team": ["blue"], "env": ["prod"]},
+            "transitive_tag_keys": ["team"]})))
+        .unwrap();
+        assert_eq!(
+            tags,
+            vec![
+                ("env".to_string(), "prod".to_string()),
+                ("team".to_string(), "blue".to_string())
+            ]
+        );
+        assert_eq!(transitive, vec!["team".to_string()]);
+        assert_eq!(
+            token_session_tags(&serde_json::Map::new()).unwrap(),
+            (vec![], vec![])
+        );
+        let too_many: serde_json::Map<String, serde_json::Value> = (0..51)
+            .map(|i| (format!("k{i}"), serde_json::json!(["v"])))
+            .collect();
+        for bad in [
+            serde_json::json!(["team"]),
+            serde_json::json!({"principal_tags": {"team": "blue"}}),
+            serde_json::json!({"principal_tags": {"team": []}}),
+            serde_json::json!({"principal_tags": {"team": ["a", "b"]}}),
+            serde_json::json!({"principal_tags": {"team": [1]}}),
+            serde_json::json!({"principal_tags": {"Team": ["a"], "team": ["b"]}}),
+            serde_json::json!({"principal_tags": {"": ["a"]}}),
+            serde_json::json!({"principal_tags": {"k": ["x".repeat(257)]}}),
+            serde_json::json!({"principal_tags": {"team": ["a"]}, "transitive_tag_keys": ["env"]}),
+            serde_json::json!({"principal_tags": {"team": ["a"]}, "transitive_tag_keys": "team"}),
+            serde_json::json!({"principal_tags": too_many}),
+        ] {
+            assert!(token_session_tags(&claims(bad.clone())).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn params() {

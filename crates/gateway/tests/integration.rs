@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use serde_json::json;
+use serde_json::{json, Value};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn iam_user_reads_only_what_its_policy_allows() {
@@ -422,11 +422,7 @@ async fn web_identity_role_reads_its_secrets_only() {
         "https://oidc.eks.eu-west-3.amazonaws.com/id/{}",
         account()
     ));
-    let gw = gateway_with(
-        gateway::Config::new(&ls, "127.0.0.1:0".parse().unwrap())
-            .with_oidc_issuer(&issuer.url, issuer.jwks.clone()),
-    )
-    .await;
+    let gw = gateway_trusting(&ls, &issuer).await;
     let ep = gw.endpoint();
     let acct = account();
     secret(&ep, &acct, "staging/db", "s1").await;
@@ -463,12 +459,7 @@ async fn web_identity_role_reads_its_secrets_only() {
         .send()
         .await
         .expect("web identity accepted");
-    let c = out.credentials().unwrap();
-    let session = (
-        c.access_key_id().to_string(),
-        c.secret_access_key().to_string(),
-        Some(c.session_token().to_string()),
-    );
+    let session = issued(out.credentials().unwrap());
     let smc = sm(&ep, &session);
     assert_eq!(
         smc.get_secret_value()
@@ -535,6 +526,93 @@ async fn web_identity_role_reads_its_secrets_only() {
         .await
         .expect_err("signed by another key");
     assert_eq!(err_of(&e).0, "InvalidIdentityToken");
+    gw.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_tags_in_the_token_need_tag_session_and_become_principal_tags() {
+    let ls = localstack().await;
+    let issuer = Issuer::new(&format!("https://issuer.example/{}", account()));
+    let gw = gateway_trusting(&ls, &issuer).await;
+    let ep = gw.endpoint();
+    let acct = account();
+    secret(&ep, &acct, "blue/db", "s1").await;
+    secret(&ep, &acct, "green/db", "s2").await;
+    oidc_provider(&ep, &acct, &issuer, &["sts.amazonaws.com"]).await;
+    let host = issuer.url.trim_start_matches("https://");
+    let trust = |actions: &[&str]| {
+        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            "Principal": {"Federated": format!("arn:aws:iam::{acct}:oidc-provider/{host}")},
+            "Action": actions}]})
+    };
+    // The role reads the secrets under its session's `team` tag.
+    let per_team = allow(
+        &["secretsmanager:GetSecretValue"],
+        &[&format!(
+            "arn:aws:secretsmanager:{REGION}:{acct}:secret:${{aws:PrincipalTag/team}}/*"
+        )],
+    );
+    let untagged = role(
+        &ep,
+        &acct,
+        "no-tags",
+        &trust(&["sts:AssumeRoleWithWebIdentity"]),
+        &per_team,
+    )
+    .await;
+    let tagged = role(
+        &ep,
+        &acct,
+        "tags",
+        &trust(&["sts:AssumeRoleWithWebIdentity", "sts:TagSession"]),
+        &per_team,
+    )
+    .await;
+    let now = gateway::time::unix_now();
+    let token = |tags: Value| {
+        issuer.sign_raw(
+            &json!({"alg": "ES256", "kid": "k1"}),
+            &json!({"iss": issuer.url, "sub": "system:serviceaccount:eso:eso", "aud": "sts.amazonaws.com",
+                "iat": now, "exp": now + 600, "https://aws.amazon.com/tags": tags}),
+        )
+    };
+    let blue = json!({"principal_tags": {"team": ["blue"]}, "transitive_tag_keys": ["team"]});
+    let sts = sts(&ep, None);
+    let assume = |role_arn: &str, token: String| {
+        sts.assume_role_with_web_identity()
+            .role_arn(role_arn)
+            .role_session_name("eso")
+            .web_identity_token(token)
+            .send()
+    };
+
+    let e = assume(&untagged, token(blue.clone()))
+        .await
+        .expect_err("the trust policy does not allow sts:TagSession");
+    assert_eq!(err_of(&e).0, "AccessDenied");
+    let e = assume(
+        &tagged,
+        token(json!({"principal_tags": {"team": ["blue", "green"]}})),
+    )
+    .await
+    .expect_err("two values for one tag");
+    assert_eq!(err_of(&e).0, "InvalidIdentityToken");
+
+    let out = assume(&tagged, token(blue)).await.expect("tags allowed");
+    let session = issued(out.credentials().unwrap());
+    let smc = sm(&ep, &session);
+    smc.get_secret_value()
+        .secret_id("blue/db")
+        .send()
+        .await
+        .expect("the session's team tag names blue/");
+    let e = smc
+        .get_secret_value()
+        .secret_id("green/db")
+        .send()
+        .await
+        .expect_err("not another team's");
+    assert_eq!(err_of(&e).0, "AccessDeniedException");
     gw.shutdown().await;
 }
 
@@ -627,12 +705,7 @@ async fn assume_role_with_external_id_and_chaining_limits() {
         .send()
         .await
         .expect("assumed");
-    let c = out.credentials().unwrap();
-    let session = (
-        c.access_key_id().to_string(),
-        c.secret_access_key().to_string(),
-        Some(c.session_token().to_string()),
-    );
+    let session = issued(out.credentials().unwrap());
     let smc = sm(&ep, &session);
     smc.get_secret_value()
         .secret_id("app/db")
@@ -697,6 +770,74 @@ async fn assume_role_with_external_id_and_chaining_limits() {
         .send()
         .await
         .expect("chained within 1 h");
+    gw.shutdown().await;
+}
+
+/// Assumes `role_arn` with `caller`'s credentials; the session's credentials.
+async fn assume(ep: &str, caller: &Creds, role_arn: &str, session: &str) -> Creds {
+    let out = sts(ep, Some(caller))
+        .assume_role()
+        .role_arn(role_arn)
+        .role_session_name(session)
+        .send()
+        .await
+        .expect("assumed");
+    issued(out.credentials().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_recreated_under_the_same_name_does_not_revive_old_sessions() {
+    let OneSecret {
+        gw, ep, acct, user, ..
+    } = OneSecret::new(None, "bob", &["sts:AssumeRole"]).await;
+    let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"AWS": format!("arn:aws:iam::{acct}:root")}, "Action": "sts:AssumeRole"}]});
+    let read = allow(&["secretsmanager:GetSecretValue"], &["*"]);
+    let role_arn = role(&ep, &acct, "reader", &trust, &read).await;
+    let old = sm(&ep, &assume(&ep, &user, &role_arn, "old").await);
+    old.get_secret_value()
+        .secret_id("app/db")
+        .send()
+        .await
+        .expect("the role allows it");
+
+    let admin = iam(&ep, &root(&acct));
+    admin
+        .delete_role_policy()
+        .role_name("reader")
+        .policy_name("p")
+        .send()
+        .await
+        .unwrap();
+    admin
+        .delete_role()
+        .role_name("reader")
+        .send()
+        .await
+        .unwrap();
+    let e = old
+        .get_secret_value()
+        .secret_id("app/db")
+        .send()
+        .await
+        .expect_err("the role is gone");
+    assert_eq!(err_of(&e).0, "AccessDeniedException");
+
+    // Same name, same trust, same permissions, new unique id.
+    assert_eq!(role(&ep, &acct, "reader", &trust, &read).await, role_arn);
+    let e = old
+        .get_secret_value()
+        .secret_id("app/db")
+        .send()
+        .await
+        .expect_err("an old session gets nothing from the new role");
+    assert_eq!(err_of(&e).0, "AccessDeniedException");
+    sm(&ep, &assume(&ep, &user, &role_arn, "new").await)
+        .get_secret_value()
+        .secret_id("app/db")
+        .send()
+        .await
+        .expect("a new session of the new role reads");
     gw.shutdown().await;
 }
 

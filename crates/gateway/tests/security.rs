@@ -142,22 +142,28 @@ async fn forged_and_malformed_requests_are_all_denied() {
     gw.handle()
         .register_user_key(&acct, "mallory", "AKIADELETED0001", "deleted-secret");
     gw.handle().remove_key("AKIADELETED0001");
-    gw.handle().register_role_session(
-        &role_arn,
-        "old",
-        "ASIAEXPIRED0001",
-        "expired-secret",
-        "expired-token",
-        unix_now() - 10,
-    );
-    gw.handle().register_role_session(
-        &role_arn,
-        "live",
-        "ASIALIVE00000001",
-        "live-secret",
-        "live-token",
-        unix_now() + 3600,
-    );
+    gw.handle()
+        .register_role_session(
+            &role_arn,
+            "old",
+            "ASIAEXPIRED0001",
+            "expired-secret",
+            "expired-token",
+            unix_now() - 10,
+        )
+        .await
+        .expect("role exists");
+    gw.handle()
+        .register_role_session(
+            &role_arn,
+            "live",
+            "ASIALIVE00000001",
+            "live-secret",
+            "live-token",
+            unix_now() + 3600,
+        )
+        .await
+        .expect("role exists");
 
     let del = format!(r#"{{"SecretId":"{victim}","ForceDeleteWithoutRecovery":true}}"#);
     let target = "secretsmanager.DeleteSecret";

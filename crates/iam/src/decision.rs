@@ -12,8 +12,9 @@
 //! 5. identity policies, 6. permissions boundary, 7. session policy;
 //!
 //! cross-account: both the principal's side (identity ∧ boundary ∧ session) and the
-//! resource policy must allow. KMS (`kms:*`) and role trust (`sts:AssumeRole*`)
-//! policies must allow even within one account. The root user is allowed on its own
+//! resource policy must allow. KMS (`kms:*`) and role trust (`sts:AssumeRole*`, and
+//! `sts:TagSession`/`sts:SetSourceIdentity`/`sts:SetContext` on a role) policies must
+//! allow even within one account. The root user is allowed on its own
 //! account's resources unless denied (or limited by an SCP); it cannot assume roles.
 
 use crate::ast::{Effect, Policy, PolicyKind};
@@ -343,13 +344,34 @@ fn starts_with_ci(s: &str, prefix: &str) -> bool {
     s.len() >= prefix.len() && s.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
 }
 
+/// Actions a role's trust policy must allow even within one account (STS User Guide,
+/// "Passing session tags in STS", "Monitor and control actions taken with assumed
+/// roles"): assuming the role, and tagging, naming the source identity of, or setting
+/// the context of a session of that role.
+fn is_trust_action(action: &str, resource: &str) -> bool {
+    if !starts_with_ci(action, "sts:") {
+        return false;
+    }
+    if starts_with_ci(action, "sts:assumerole") {
+        return true;
+    }
+    ["sts:TagSession", "sts:SetSourceIdentity", "sts:SetContext"]
+        .iter()
+        .any(|a| a.eq_ignore_ascii_case(action))
+        && resource.split(':').nth(2) == Some("iam")
+        && resource
+            .splitn(6, ':')
+            .nth(5)
+            .is_some_and(|r| r.starts_with("role/"))
+}
+
 fn decide<S: Sink>(req: &Request, set: &PolicySet, sink: &mut S) -> Core {
     let env = Env { req };
     let p = &req.principal;
     let same_account = req.effective_resource_account() == p.account();
     let special = if starts_with_ci(&req.action, "kms:") {
         Special::Kms
-    } else if starts_with_ci(&req.action, "sts:assumerole") {
+    } else if is_trust_action(&req.action, &req.resource) {
         Special::Trust
     } else {
         Special::None

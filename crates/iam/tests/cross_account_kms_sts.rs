@@ -276,3 +276,34 @@ fn assume_role_trust_must_allow_even_in_one_account() {
     let without = Request::new(outsider, "sts:AssumeRole", role);
     assert_eq!(req_kind(&without, &set), ImplicitDeny);
 }
+
+/// STS User Guide, "Passing session tags in STS" ("Required permissions to add session
+/// tags": the role trust policy must allow `sts:TagSession`) and "Monitor and control
+/// actions taken with assumed roles" (the same for `sts:SetSourceIdentity`): an identity
+/// policy alone is not enough, even within one account.
+#[test]
+fn session_tags_and_source_identity_need_the_trust_policy_even_in_one_account() {
+    let u = user(A, "alice");
+    let role = "arn:aws:iam::111122223333:role/admin";
+    let identity = PolicySet::new().with_identity_policy("id", allow("sts:*", role));
+    let assume_only = pol(
+        r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"sts:AssumeRole"}]}"#,
+    );
+    let set = identity.clone().with_resource_policy("trust", assume_only);
+    assert_eq!(kind(&u, "sts:AssumeRole", role, &set), Allow);
+    for action in ["sts:TagSession", "sts:SetSourceIdentity"] {
+        let d = decide(&u, action, role, &set);
+        assert_eq!(d.kind, ImplicitDeny, "{action}");
+        assert_eq!(d.missing_allow(), Some(PolicyKind::Resource), "{action}");
+    }
+    let with_tags = pol(
+        r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":["sts:AssumeRole","sts:TagSession"]}]}"#,
+    );
+    let set = identity.with_resource_policy("trust", with_tags);
+    assert_eq!(kind(&u, "sts:TagSession", role, &set), Allow);
+    assert_eq!(kind(&u, "sts:SetSourceIdentity", role, &set), ImplicitDeny);
+    // On anything but a role, sts:TagSession is an ordinary action.
+    let not_a_role = "arn:aws:iam::111122223333:user/bob";
+    let plain = PolicySet::new().with_identity_policy("id", allow("sts:TagSession", "*"));
+    assert_eq!(kind(&u, "sts:TagSession", not_a_role, &plain), Allow);
+}

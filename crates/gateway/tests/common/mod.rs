@@ -80,6 +80,24 @@ impl OneSecret {
     }
 }
 
+/// A gateway that trusts `issuer`'s key set.
+pub async fn gateway_trusting(ls: &str, issuer: &Issuer) -> RunningGateway {
+    gateway_with(
+        Config::new(ls, "127.0.0.1:0".parse().unwrap())
+            .with_oidc_issuer(&issuer.url, issuer.jwks.clone()),
+    )
+    .await
+}
+
+/// The credentials STS issued.
+pub fn issued(c: &aws_sdk_sts::types::Credentials) -> Creds {
+    (
+        c.access_key_id().to_string(),
+        c.secret_access_key().to_string(),
+        Some(c.session_token().to_string()),
+    )
+}
+
 /// Root credentials of `account` (LocalStack convention).
 pub fn root(account: &str) -> (String, String, Option<String>) {
     (account.to_string(), "test".to_string(), None)
