@@ -17,16 +17,16 @@ Feature: Static credentials read only the secrets their access names
     Given a static-credentials access "staging-reader" scoped to the prefix "staging/"
     When sma generates its templates
     And the account root creates the access's IAM user with the generated policy and an access key
-    Then with the access's keys, ESO reads "staging/db"
-    And with the access's keys, ESO reads "staging/api-key"
-    But with the access's keys, reading "prod/db" is denied with AccessDeniedException
-    And with the access's keys, reading "stagingfoo" is denied with AccessDeniedException
-    And with the access's keys, ListSecrets shows every secret of the account
+    Then with the access's credentials, ESO reads "staging/db"
+    And with the access's credentials, ESO reads "staging/api-key"
+    But with the access's credentials, reading "prod/db" is denied with AccessDeniedException
+    And with the access's credentials, reading "stagingfoo" is denied with AccessDeniedException
+    And with the access's credentials, ListSecrets shows every secret of the account
 
   Scenario: an access scoped to one exact secret name
     Given a static-credentials access "db-only" scoped to the secret name "staging/db"
     When sma generates its templates
     And the account root creates the access's IAM user with the generated policy and an access key
-    Then with the access's keys, ESO reads "staging/db"
-    But with the access's keys, reading "staging/api-key" is denied with AccessDeniedException
-    And with the access's keys, reading "prod/db" is denied with AccessDeniedException
+    Then with the access's credentials, ESO reads "staging/db"
+    But with the access's credentials, reading "staging/api-key" is denied with AccessDeniedException
+    And with the access's credentials, reading "prod/db" is denied with AccessDeniedException

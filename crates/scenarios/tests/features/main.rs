@@ -28,8 +28,10 @@ pub struct World {
     pub secrets: Vec<(String, steps::Hidden)>,
     /// The access under test, as a `sma generate` configuration.
     pub access_config: Option<String>,
-    /// The IAM policy sma generated for the access.
-    pub generated_policy: Option<String>,
+    /// The files sma generated for the access.
+    pub generated_files: Vec<templates::render::GeneratedFile>,
+    /// The role a role-arn or automatic access's stack created.
+    pub role_arn: Option<String>,
     /// The IAM user name of the access.
     pub user_name: Option<String>,
     /// The access's own credentials.

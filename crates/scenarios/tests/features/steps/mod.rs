@@ -1,5 +1,8 @@
 //! Step definitions, one module per area.
 
+mod common;
+mod oidc;
+mod role_arn;
 mod smoke;
 mod static_credentials;
 
