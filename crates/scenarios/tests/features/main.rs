@@ -30,8 +30,10 @@ pub struct World {
     pub access_config: Option<String>,
     /// The files sma generated for the access.
     pub generated_files: Vec<templates::render::GeneratedFile>,
-    /// The role a role-arn or automatic access's stack created.
-    pub role_arn: Option<String>,
+    /// The outputs of the stack deployed from the generated CloudFormation.
+    pub stack_outputs: Vec<(String, String)>,
+    /// A secret of another account (its full ARN).
+    pub foreign_secret_arn: Option<String>,
     /// The IAM user name of the access.
     pub user_name: Option<String>,
     /// The access's own credentials.

@@ -58,6 +58,31 @@ async fn account_behind_gateway(world: &mut World) {
     world.gateway_endpoint = gateway_endpoint(&world.endpoint).await;
 }
 
+#[given(expr = "the secret {string} exists in another account")]
+async fn secret_elsewhere(world: &mut World, name: String) {
+    let other = fresh_account_id();
+    let root = world.gateway_client(&Keys::root_of(&other)).await;
+    let created = root
+        .create_secret()
+        .name(&name)
+        .secret_string(random_secret_value())
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("CreateSecret {name}: {}", e.into_service_error()));
+    world.foreign_secret_arn = created.arn().map(str::to_string);
+}
+
+#[then(
+    expr = "with the access's credentials, reading the other account's secret is denied with {word}"
+)]
+async fn foreign_denied(world: &mut World, code: String) {
+    let arn = world
+        .foreign_secret_arn
+        .clone()
+        .expect("a secret in another account");
+    denied(world, arn, code).await;
+}
+
 #[given("these secrets exist in the account:")]
 async fn secrets_exist(world: &mut World, step: &Step) {
     let table = step.table.as_ref().expect("a table of secret names");
@@ -84,33 +109,86 @@ pub enum Scope {
     Name,
 }
 
+/// Where the scenario's cluster runs.
+#[derive(Debug, Clone, Copy)]
+pub enum Cluster<'a> {
+    /// An EKS cluster in the scenario's account and region, with this OIDC issuer.
+    Eks { oidc_issuer: Option<&'a str> },
+    /// A GKE cluster: its accesses name the AWS account and region themselves.
+    Gke,
+}
+
 impl World {
-    /// Sets the scenario's access: one access of an AWS cluster in the scenario's account
-    /// and region, as a `sma generate` configuration. `identity` is the access's
-    /// setup-specific line (`user_name: …`, `role_name: …`); `oidc_issuer` the cluster's.
-    pub fn set_aws_access(
+    /// Sets the scenario's access, as a `sma generate` configuration: one access of
+    /// `setup` in the scenario's account and region. `identity` is the access's
+    /// setup-specific line (`user_name: …`, `role_name: …`); no scope means every
+    /// secret of the account and region.
+    pub fn set_access(
         &mut self,
+        cluster: Cluster,
         access: &str,
         setup: &str,
         identity: &str,
-        oidc_issuer: Option<&str>,
-        scope: Scope,
-        value: &str,
+        scope: Option<(Scope, &str)>,
     ) {
-        let issuer = oidc_issuer
-            .map(|i| format!("  oidc_issuer: {i}\n"))
-            .unwrap_or_default();
+        let (account, region) = (&self.account, &self.region);
+        let (cluster, access_account) = match cluster {
+            Cluster::Eks { oidc_issuer } => (
+                format!(
+                    "  cloud: aws\n  account_id: \"{account}\"\n  region: {region}\n{}",
+                    oidc_issuer
+                        .map(|i| format!("  oidc_issuer: {i}\n"))
+                        .unwrap_or_default()
+                ),
+                String::new(),
+            ),
+            Cluster::Gke => (
+                "  cloud: gcp\n  project_id: sma-scenarios\n  region: europe-west1\n".to_string(),
+                format!("    account_id: \"{account}\"\n"),
+            ),
+        };
         let scope = match scope {
-            Scope::Prefix => format!("prefixes: [\"{value}\"]"),
-            Scope::Name => format!("names: [\"{value}\"]"),
+            None => String::new(),
+            Some((Scope::Prefix, v)) => format!("    secrets:\n      prefixes: [\"{v}\"]\n"),
+            Some((Scope::Name, v)) => format!("    secrets:\n      names: [\"{v}\"]\n"),
         };
         self.access_config = Some(format!(
-            "cluster:\n  name: scenario\n  cloud: aws\n  account_id: \"{account}\"\n  region: {region}\n{issuer}\
-             accesses:\n  - name: {access}\n    setup: {setup}\n    region: {region}\n\
-             \x20   {identity}\n    secrets:\n      {scope}\n",
-            account = self.account,
-            region = self.region,
+            "cluster:\n  name: scenario\n{cluster}accesses:\n  - name: {access}\n    setup: {setup}\n\
+             {access_account}    region: {region}\n    {identity}\n{scope}"
         ));
+    }
+
+    /// An output of the deployed stack.
+    pub fn stack_output(&self, key: &str) -> &str {
+        self.stack_outputs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_else(|| panic!("the deployed stack has no output {key}"))
+    }
+
+    /// The account root creates an access key for `user` and the access uses it. The
+    /// call goes through the gateway, which learns the new key from the answer.
+    pub async fn give_access_a_key_of(&mut self, user: &str) {
+        let iam = aws_sdk_iam::Client::new(&self.root_config().await);
+        let created = iam
+            .create_access_key()
+            .user_name(user)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("CreateAccessKey {user}: {}", e.into_service_error()));
+        let key = created.access_key().expect("an access key");
+        self.access_keys = Some(Keys {
+            access_key_id: key.access_key_id().to_string(),
+            secret_access_key: key.secret_access_key().to_string(),
+            session_token: None,
+        });
+    }
+
+    /// An SDK configuration with the account root's credentials, through the gateway.
+    pub async fn root_config(&self) -> aws_config::SdkConfig {
+        let root = Keys::root_of(&self.account);
+        scenarios::sdk_config(&self.gateway_endpoint, &self.region, &root).await
     }
 }
 
@@ -121,6 +199,51 @@ async fn generate(world: &mut World) {
     let templates = templates::render::Templates::embedded().expect("embedded templates");
     world.generated_files =
         templates::render::render_plan(&plan, &templates).expect("render the plan");
+}
+
+#[when("the account root deploys the generated CloudFormation stack")]
+async fn deploy_stack(world: &mut World) {
+    let cfn = aws_sdk_cloudformation::Client::new(&world.root_config().await);
+    let template = world
+        .generated(templates::render::ArtifactKind::CloudFormation)
+        .to_string();
+    let stack = "sma-access";
+    cfn.create_stack()
+        .stack_name(stack)
+        .template_body(template)
+        .capabilities(aws_sdk_cloudformation::types::Capability::CapabilityNamedIam)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("CreateStack: {}", e.into_service_error()));
+    // Poll through the gateway, as a deployment tool does: that is how the gateway
+    // learns that the stack's IAM resources have landed.
+    for _ in 0..600 {
+        let described = cfn
+            .describe_stacks()
+            .stack_name(stack)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("DescribeStacks: {}", e.into_service_error()));
+        let found = &described.stacks()[0];
+        let status = found.stack_status().map(|s| s.as_str()).unwrap_or("");
+        if status.ends_with("_IN_PROGRESS") {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            continue;
+        }
+        assert_eq!(
+            status,
+            "CREATE_COMPLETE",
+            "the generated stack failed: {}",
+            found.stack_status_reason().unwrap_or("no reason given")
+        );
+        world.stack_outputs = found
+            .outputs()
+            .iter()
+            .filter_map(|o| Some((o.output_key()?.to_string(), o.output_value()?.to_string())))
+            .collect();
+        return;
+    }
+    panic!("the generated stack was still in progress after 60 s");
 }
 
 #[then(expr = "with the access's credentials, ESO reads {string}")]

@@ -1,8 +1,9 @@
 //! Step definitions, one module per area.
 
 mod common;
+mod gcp;
+mod irsa;
 mod oidc;
-mod role_arn;
 mod smoke;
 mod static_credentials;
 

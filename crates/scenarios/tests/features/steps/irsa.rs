@@ -1,14 +1,13 @@
-//! Steps of `features/role_arn.feature`: the CloudFormation stack `sma generate` writes
-//! for a role-arn access, deployed in the scenario's account, and ESO assuming its role
-//! by web identity with a service-account token of the cluster.
+//! Steps of the IRSA setups (`features/role_arn.feature`, `features/automatic.feature`):
+//! the role stack `sma generate` writes, deployed in the scenario's account, and ESO
+//! assuming its role by web identity with a service-account token of the cluster.
 
-use super::common::Scope;
+use super::common::{Cluster, Scope};
 use super::oidc::TestIssuer;
 use crate::World;
 use aws_sdk_sts::error::ProvideErrorMetadata;
 use cucumber::{given, then, when};
 use scenarios::Keys;
-use templates::render::ArtifactKind;
 
 /// The audience ESO requests for its token (`eks.amazonaws.com/audience` default).
 const AUDIENCE: &str = "sts.amazonaws.com";
@@ -17,11 +16,6 @@ const ESO_SESSION_NAME: &str = "external-secrets-provider-aws";
 /// The service account the generated role trusts by default.
 const ESO_NAMESPACE: &str = "external-secrets";
 const ESO_SERVICE_ACCOUNT: &str = "external-secrets";
-
-async fn root_config(world: &World) -> aws_config::SdkConfig {
-    let root = Keys::root_of(&world.account);
-    scenarios::sdk_config(&world.gateway_endpoint, &world.region, &root).await
-}
 
 fn sts_client(world: &World) -> aws_sdk_sts::Client {
     // AssumeRoleWithWebIdentity is unsigned: the token is the credential.
@@ -35,7 +29,7 @@ fn sts_client(world: &World) -> aws_sdk_sts::Client {
 
 #[given("the cluster's OIDC issuer is an IAM OIDC provider of the account")]
 async fn oidc_provider(world: &mut World) {
-    let iam = aws_sdk_iam::Client::new(&root_config(world).await);
+    let iam = aws_sdk_iam::Client::new(&world.root_config().await);
     iam.create_open_id_connect_provider()
         .url(&TestIssuer::of_run().url)
         .client_id_list(AUDIENCE)
@@ -46,65 +40,31 @@ async fn oidc_provider(world: &mut World) {
         .unwrap_or_else(|e| panic!("CreateOpenIDConnectProvider: {}", e.into_service_error()));
 }
 
-fn role_arn_access(world: &mut World, access: &str, scope: Scope, value: &str) {
+fn irsa_access(world: &mut World, access: &str, setup: &str, scope: Option<(Scope, &str)>) {
     let identity = format!("role_name: eso-{access}");
-    let issuer = &TestIssuer::of_run().url;
-    world.set_aws_access(access, "role-arn", &identity, Some(issuer), scope, value);
+    let oidc_issuer = Some(TestIssuer::of_run().url.as_str());
+    world.set_access(
+        Cluster::Eks { oidc_issuer },
+        access,
+        setup,
+        &identity,
+        scope,
+    );
 }
 
 #[given(expr = "a role-arn access {string} scoped to the prefix {string}")]
 async fn access_with_prefix(world: &mut World, access: String, prefix: String) {
-    role_arn_access(world, &access, Scope::Prefix, &prefix);
+    irsa_access(world, &access, "role-arn", Some((Scope::Prefix, &prefix)));
 }
 
 #[given(expr = "a role-arn access {string} scoped to the secret name {string}")]
 async fn access_with_name(world: &mut World, access: String, name: String) {
-    role_arn_access(world, &access, Scope::Name, &name);
+    irsa_access(world, &access, "role-arn", Some((Scope::Name, &name)));
 }
 
-#[when("the account root deploys the generated CloudFormation stack")]
-async fn deploy_stack(world: &mut World) {
-    let cfn = aws_sdk_cloudformation::Client::new(&root_config(world).await);
-    let template = world.generated(ArtifactKind::CloudFormation).to_string();
-    let stack = "sma-access";
-    cfn.create_stack()
-        .stack_name(stack)
-        .template_body(template)
-        .capabilities(aws_sdk_cloudformation::types::Capability::CapabilityNamedIam)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("CreateStack: {}", e.into_service_error()));
-    // Poll through the gateway, as a deployment tool does: the gateway sees that the
-    // stack's IAM resources have landed.
-    for _ in 0..600 {
-        let described = cfn
-            .describe_stacks()
-            .stack_name(stack)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("DescribeStacks: {}", e.into_service_error()));
-        let found = &described.stacks()[0];
-        let status = found.stack_status().map(|s| s.as_str()).unwrap_or("");
-        if status.ends_with("_IN_PROGRESS") {
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-            continue;
-        }
-        assert_eq!(
-            status,
-            "CREATE_COMPLETE",
-            "the generated stack failed: {}",
-            found.stack_status_reason().unwrap_or("no reason given")
-        );
-        let role = found
-            .outputs()
-            .iter()
-            .find(|o| o.output_key() == Some("RoleARN"))
-            .and_then(|o| o.output_value())
-            .expect("the stack's RoleARN output");
-        world.role_arn = Some(role.to_string());
-        return;
-    }
-    panic!("the generated stack was still in progress after 60 s");
+#[given(expr = "an automatic access {string}")]
+async fn automatic_access(world: &mut World, access: String) {
+    irsa_access(world, &access, "automatic", None);
 }
 
 async fn assume_as(
@@ -118,7 +78,7 @@ async fn assume_as(
     >,
 > {
     let token = TestIssuer::of_run().service_account_token(namespace, service_account, AUDIENCE);
-    let role = world.role_arn.as_deref().expect("a deployed stack");
+    let role = world.stack_output("RoleARN");
     let out = sts_client(world)
         .assume_role_with_web_identity()
         .role_arn(role)
