@@ -1,13 +1,55 @@
 //! The Gherkin suite: every `.feature` under the workspace's `features/` directory,
 //! run against one LocalStack (`SMA_LOCALSTACK_ENDPOINT`, set by `cargo xtask test`,
-//! or one this process starts). A JUnit report goes to `target/reports/`.
+//! or one this process starts). Reports go to `target/reports/`: JUnit
+//! (`scenarios-junit.xml`), the compliance report (`compliance.{json,md,html}`: each
+//! scenario's outcome with the gateway's decisions for its access) and the gateway's
+//! raw decision log (`gateway-decisions.jsonl`).
 //!
 //! Arguments after `--` are cucumber's, e.g. `--tags @smoke` or `--name regex`.
 
 mod steps;
 
-use cucumber::{writer, World as _, WriterExt as _};
+use cucumber::{event, gherkin, writer, World as _, WriterExt as _};
 use std::path::PathBuf;
+use std::sync::Mutex;
+
+/// Scenario outcomes, collected by the `after` hook for the compliance report.
+static FINISHED: Mutex<Vec<report::ScenarioReport>> = Mutex::new(Vec::new());
+
+/// Records how a scenario ended and the gateway's decisions for its access.
+fn record_scenario(
+    feature: &gherkin::Feature,
+    scenario: &gherkin::Scenario,
+    finished: &event::ScenarioFinished,
+    world: Option<&World>,
+) {
+    let outcome = match finished {
+        event::ScenarioFinished::StepPassed => report::Outcome::Passed,
+        event::ScenarioFinished::StepSkipped => report::Outcome::Skipped,
+        event::ScenarioFinished::BeforeHookFailed(_) => report::Outcome::Failed {
+            reason: "a before hook failed".into(),
+        },
+        event::ScenarioFinished::StepFailed(_, _, error) => report::Outcome::Failed {
+            reason: error.to_string(),
+        },
+    };
+    let account = world.map(|w| w.account.clone()).filter(|a| !a.is_empty());
+    let decisions = account
+        .as_deref()
+        .map(steps::common::decisions_for)
+        .unwrap_or_default();
+    let entry = report::ScenarioReport {
+        feature: feature.name.clone(),
+        scenario: scenario.name.clone(),
+        tags: feature.tags.iter().chain(&scenario.tags).cloned().collect(),
+        account,
+        outcome,
+        decisions,
+    };
+    if let Ok(mut all) = FINISHED.lock() {
+        all.push(entry);
+    }
+}
 
 /// State of one scenario.
 #[derive(Debug, Default, cucumber::World)]
@@ -51,15 +93,21 @@ fn main() {
     std::fs::create_dir_all(&reports).expect("create target/reports");
     let junit_path = reports.join("scenarios-junit.xml");
     let junit = std::fs::File::create(&junit_path).expect("create the JUnit report");
+    // The gateway appends to its log: start the run's log afresh.
+    let _ = std::fs::remove_file(steps::common::decision_log_path());
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .expect("tokio runtime");
-    runtime.block_on(async {
-        World::cucumber()
+    let failed = runtime.block_on(async {
+        let writer = World::cucumber()
             .max_concurrent_scenarios(4)
+            .after(|feature, _rule, scenario, finished, world| {
+                record_scenario(feature, scenario, finished, world.as_deref());
+                Box::pin(async {})
+            })
             .with_writer(
                 writer::Basic::raw(std::io::stdout(), writer::Coloring::Auto, 0)
                     .summarized()
@@ -67,8 +115,28 @@ fn main() {
                     .normalized(),
             )
             .fail_on_skipped()
-            .run_and_exit(root.join("features"))
+            .run(root.join("features"))
             .await;
+        use cucumber::writer::Stats as _;
+        writer.execution_has_failed()
     });
     eprintln!("JUnit report: {}", junit_path.display());
+    let compliance = report::Report {
+        generated_at: gateway::time::format_rfc3339(gateway::time::unix_now()),
+        scenarios: FINISHED.lock().map(|v| v.clone()).unwrap_or_default(),
+    };
+    match compliance.write(&reports, "compliance") {
+        Ok(files) => {
+            for f in files {
+                eprintln!("Compliance report: {}", f.display());
+            }
+        }
+        Err(e) => {
+            eprintln!("could not write the compliance report: {e}");
+            std::process::exit(1);
+        }
+    }
+    if failed {
+        std::process::exit(1);
+    }
 }

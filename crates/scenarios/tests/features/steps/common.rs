@@ -10,22 +10,45 @@ use cucumber::{given, then, when};
 use scenarios::{fresh_account_id, random_secret_value, secrets_manager, Keys, DEFAULT_REGION};
 use tokio::sync::OnceCell;
 
+static GATEWAY: OnceCell<gateway::RunningGateway> = OnceCell::const_new();
+
+/// The run's decision log (JSON Lines), next to the reports.
+pub fn decision_log_path() -> std::path::PathBuf {
+    localstack::paths::target_dir()
+        .join("reports")
+        .join("gateway-decisions.jsonl")
+}
+
 /// One gateway for the whole run, in front of the run's LocalStack, trusting the run's
-/// test OIDC issuer.
+/// test OIDC issuer, logging its decisions.
 async fn gateway_endpoint(localstack: &str) -> String {
-    static GATEWAY: OnceCell<gateway::RunningGateway> = OnceCell::const_new();
     GATEWAY
         .get_or_init(|| async {
             let listen = "127.0.0.1:0".parse().expect("loopback address");
             let issuer = super::oidc::TestIssuer::of_run();
             let config = gateway::Config::new(localstack, listen)
-                .with_oidc_issuer(&issuer.url, issuer.jwks());
+                .with_oidc_issuer(&issuer.url, issuer.jwks())
+                .with_decision_log(decision_log_path());
             gateway::Gateway::start(config)
                 .await
                 .expect("start the IAM-enforcing gateway")
         })
         .await
         .endpoint()
+}
+
+/// The decisions the run's gateway made for the access principals of `account`.
+pub fn decisions_for(account: &str) -> Vec<report::Decision> {
+    let Some(gw) = GATEWAY.get() else {
+        return vec![];
+    };
+    gw.handle()
+        .decisions()
+        .into_iter()
+        .filter_map(|d| serde_json::to_value(d).ok())
+        .filter_map(|v| serde_json::from_value::<report::Decision>(v).ok())
+        .filter(|d| d.is_for_access_of(account))
+        .collect()
 }
 
 impl World {

@@ -1,6 +1,6 @@
 //! Step definitions, one module per area.
 
-mod common;
+pub mod common;
 mod gcp;
 mod irsa;
 mod oidc;
