@@ -24,3 +24,20 @@ Feature: A GKE cluster reads its AWS secrets with static credentials, and nothin
     But with the access's credentials, reading "finance/ledger" is denied with AccessDeniedException
     And with the access's credentials, reading "reportingfoo" is denied with AccessDeniedException
     And with the access's credentials, ListSecrets shows every secret of the account
+
+  Scenario: secrets encrypted with customer-managed keys
+    Given these customer-managed KMS keys exist in the account:
+      | name      |
+      | reporting |
+      | finance   |
+    And these secrets exist in the account:
+      | name                 | key       |
+      | reporting/encrypted  | reporting |
+      | reporting/other-key  | finance   |
+    And a GKE cluster's static-credentials access "aws-reporting" scoped to the prefix "reporting/" that may decrypt with the key "reporting"
+    When sma generates its templates
+    And the account root deploys the generated CloudFormation stack
+    And the account root creates an access key for the stack's user
+    Then with the access's credentials, ESO reads "reporting/encrypted"
+    And with the access's credentials, ESO reads "reporting/daily"
+    But with the access's credentials, reading "reporting/other-key" is denied with AccessDeniedException

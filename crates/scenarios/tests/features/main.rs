@@ -74,6 +74,8 @@ pub struct World {
     pub generated_files: Vec<templates::render::GeneratedFile>,
     /// The outputs of the stack deployed from the generated CloudFormation.
     pub stack_outputs: Vec<(String, String)>,
+    /// Customer-managed KMS keys the scenario created: its name for the key, key ARN.
+    pub kms_keys: Vec<(String, String)>,
     /// A secret of another account (its full ARN).
     pub foreign_secret_arn: Option<String>,
     /// The IAM user name of the access.

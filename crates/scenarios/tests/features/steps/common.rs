@@ -106,16 +106,67 @@ async fn foreign_denied(world: &mut World, code: String) {
     denied(world, arn, code).await;
 }
 
+#[given("these customer-managed KMS keys exist in the account:")]
+async fn kms_keys_exist(world: &mut World, step: &Step) {
+    let table = step.table.as_ref().expect("a table of key names");
+    let names: Vec<String> = table
+        .rows
+        .iter()
+        .skip(1)
+        .map(|r| r[0].trim().to_string())
+        .collect();
+    // The default key policy: the account may use IAM policies to grant the key.
+    let key_policy = serde_json::json!({"Version": "2012-10-17", "Statement": [{
+        "Sid": "Enable IAM User Permissions", "Effect": "Allow",
+        "Principal": {"AWS": format!("arn:aws:iam::{}:root", world.account)},
+        "Action": "kms:*", "Resource": "*"}]});
+    let logical = |name: &str| -> String {
+        let id: String = name.chars().filter(char::is_ascii_alphanumeric).collect();
+        format!("Key{id}")
+    };
+    let mut resources = serde_json::Map::new();
+    let mut outputs = serde_json::Map::new();
+    for name in &names {
+        resources.insert(
+            logical(name),
+            serde_json::json!({"Type": "AWS::KMS::Key", "Properties": {
+                "Description": format!("sma scenario key {name}"), "KeyPolicy": key_policy}}),
+        );
+        outputs.insert(
+            logical(name),
+            serde_json::json!({"Value": {"Fn::GetAtt": [logical(name), "Arn"]}}),
+        );
+    }
+    let template = serde_json::json!({"Resources": resources, "Outputs": outputs}).to_string();
+    let created = world.deploy("sma-kms-keys", &template).await;
+    for name in names {
+        let arn = created
+            .iter()
+            .find(|(k, _)| *k == logical(&name))
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| panic!("no ARN for key {name}"));
+        world.kms_keys.push((name, arn));
+    }
+}
+
+/// Rows: a secret name, and optionally (column `key`) the customer-managed key that
+/// encrypts it (none: the AWS managed key).
 #[given("these secrets exist in the account:")]
 async fn secrets_exist(world: &mut World, step: &Step) {
     let table = step.table.as_ref().expect("a table of secret names");
     let root = world.gateway_client(&Keys::root_of(&world.account)).await;
+    let key_column = table.rows[0].iter().position(|h| h.trim() == "key");
     for row in table.rows.iter().skip(1) {
         let name = row[0].trim().to_string();
+        let key = key_column
+            .map(|i| row[i].trim())
+            .filter(|k| !k.is_empty())
+            .map(|k| world.kms_key(k).to_string());
         let value = random_secret_value();
         root.create_secret()
             .name(&name)
             .secret_string(&value)
+            .set_kms_key_id(key)
             .send()
             .await
             .unwrap_or_else(|e| panic!("CreateSecret {name}: {}", e.into_service_error()));
@@ -208,6 +259,56 @@ impl World {
         });
     }
 
+    /// The account root deploys `template` as stack `stack` through the gateway and
+    /// waits for it; the stack's outputs. Polling goes through the gateway too, as a
+    /// deployment tool's does: that is how the gateway learns that the stack's IAM
+    /// resources have landed.
+    pub async fn deploy(&self, stack: &str, template: &str) -> Vec<(String, String)> {
+        let cfn = aws_sdk_cloudformation::Client::new(&self.root_config().await);
+        cfn.create_stack()
+            .stack_name(stack)
+            .template_body(template)
+            .capabilities(aws_sdk_cloudformation::types::Capability::CapabilityNamedIam)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("CreateStack {stack}: {}", e.into_service_error()));
+        for _ in 0..600 {
+            let described = cfn
+                .describe_stacks()
+                .stack_name(stack)
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("DescribeStacks: {}", e.into_service_error()));
+            let found = &described.stacks()[0];
+            let status = found.stack_status().map(|s| s.as_str()).unwrap_or("");
+            if status.ends_with("_IN_PROGRESS") {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                continue;
+            }
+            assert_eq!(
+                status,
+                "CREATE_COMPLETE",
+                "stack {stack} failed: {}",
+                found.stack_status_reason().unwrap_or("no reason given")
+            );
+            return found
+                .outputs()
+                .iter()
+                .filter_map(|o| Some((o.output_key()?.to_string(), o.output_value()?.to_string())))
+                .collect();
+        }
+        panic!("stack {stack} was still in progress after 60 s");
+    }
+
+    /// The ARN of the customer-managed key the scenario calls `name`.
+    pub fn kms_key(&self, name: &str) -> &str {
+        self.kms_keys
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, arn)| arn.as_str())
+            .unwrap_or_else(|| panic!("no KMS key {name} was created"))
+    }
+
     /// An SDK configuration with the account root's credentials, through the gateway.
     pub async fn root_config(&self) -> aws_config::SdkConfig {
         let root = Keys::root_of(&self.account);
@@ -226,47 +327,10 @@ async fn generate(world: &mut World) {
 
 #[when("the account root deploys the generated CloudFormation stack")]
 async fn deploy_stack(world: &mut World) {
-    let cfn = aws_sdk_cloudformation::Client::new(&world.root_config().await);
     let template = world
         .generated(templates::render::ArtifactKind::CloudFormation)
         .to_string();
-    let stack = "sma-access";
-    cfn.create_stack()
-        .stack_name(stack)
-        .template_body(template)
-        .capabilities(aws_sdk_cloudformation::types::Capability::CapabilityNamedIam)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("CreateStack: {}", e.into_service_error()));
-    // Poll through the gateway, as a deployment tool does: that is how the gateway
-    // learns that the stack's IAM resources have landed.
-    for _ in 0..600 {
-        let described = cfn
-            .describe_stacks()
-            .stack_name(stack)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("DescribeStacks: {}", e.into_service_error()));
-        let found = &described.stacks()[0];
-        let status = found.stack_status().map(|s| s.as_str()).unwrap_or("");
-        if status.ends_with("_IN_PROGRESS") {
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-            continue;
-        }
-        assert_eq!(
-            status,
-            "CREATE_COMPLETE",
-            "the generated stack failed: {}",
-            found.stack_status_reason().unwrap_or("no reason given")
-        );
-        world.stack_outputs = found
-            .outputs()
-            .iter()
-            .filter_map(|o| Some((o.output_key()?.to_string(), o.output_value()?.to_string())))
-            .collect();
-        return;
-    }
-    panic!("the generated stack was still in progress after 60 s");
+    world.stack_outputs = world.deploy("sma-access", &template).await;
 }
 
 #[then(expr = "with the access's credentials, ESO reads {string}")]

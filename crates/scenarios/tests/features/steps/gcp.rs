@@ -6,16 +6,32 @@ use super::common::{Cluster, Scope};
 use crate::World;
 use cucumber::{given, when};
 
-#[given(expr = "a GKE cluster's static-credentials access {string} scoped to the prefix {string}")]
-async fn gke_access(world: &mut World, access: String, prefix: String) {
-    let identity = format!("user_name: eso-{access}");
+/// A GKE cluster's static-credentials access; `identity` holds its IAM user line and
+/// any further access lines.
+fn gke_access(world: &mut World, access: &str, prefix: &str, identity: &str) {
     world.set_access(
         Cluster::Gke,
-        &access,
+        access,
         "static-credentials",
-        &identity,
-        Some((Scope::Prefix, &prefix)),
+        identity,
+        Some((Scope::Prefix, prefix)),
     );
+}
+
+#[given(expr = "a GKE cluster's static-credentials access {string} scoped to the prefix {string}")]
+async fn gke_access_scoped(world: &mut World, access: String, prefix: String) {
+    gke_access(world, &access, &prefix, &format!("user_name: eso-{access}"));
+}
+
+#[given(
+    expr = "a GKE cluster's static-credentials access {string} scoped to the prefix {string} that may decrypt with the key {string}"
+)]
+async fn gke_access_with_key(world: &mut World, access: String, prefix: String, key: String) {
+    let identity = format!(
+        "user_name: eso-{access}\n    kms_key_arns: [\"{}\"]",
+        world.kms_key(&key)
+    );
+    gke_access(world, &access, &prefix, &identity);
 }
 
 #[when("the account root creates an access key for the stack's user")]
