@@ -333,29 +333,54 @@ async fn deploy_stack(world: &mut World) {
     world.stack_outputs = world.deploy("sma-access", &template).await;
 }
 
+impl World {
+    /// Reads `name` with the access's credentials as ESO does and checks the value is
+    /// the one written (without printing it).
+    pub async fn read_as_access(&self, name: &str) {
+        let client = self.gateway_client(self.access_keys()).await;
+        let output = client
+            .get_secret_value()
+            .secret_id(name)
+            .send()
+            .await
+            .unwrap_or_else(|e| {
+                panic!(
+                    "GetSecretValue {name} was refused: {}",
+                    e.into_service_error()
+                )
+            });
+        let written = self
+            .secrets
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, value)| value.0.as_str());
+        assert!(
+            output.secret_string() == written,
+            "GetSecretValue {name} returned another value than the one written"
+        );
+    }
+
+    /// Every secret name ListSecrets shows the access.
+    pub async fn list_as_access(&self) -> Vec<String> {
+        let client = self.gateway_client(self.access_keys()).await;
+        let mut listed = Vec::new();
+        let mut pages = client.list_secrets().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.unwrap_or_else(|e| panic!("ListSecrets: {}", e.into_service_error()));
+            listed.extend(
+                page.secret_list()
+                    .iter()
+                    .filter_map(|s| s.name().map(str::to_string)),
+            );
+        }
+        listed.sort();
+        listed
+    }
+}
+
 #[then(expr = "with the access's credentials, ESO reads {string}")]
 async fn reads(world: &mut World, name: String) {
-    let client = world.gateway_client(world.access_keys()).await;
-    let output = client
-        .get_secret_value()
-        .secret_id(&name)
-        .send()
-        .await
-        .unwrap_or_else(|e| {
-            panic!(
-                "GetSecretValue {name} was refused: {}",
-                e.into_service_error()
-            )
-        });
-    let written = world
-        .secrets
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, value)| value.0.as_str());
-    assert!(
-        output.secret_string() == written,
-        "GetSecretValue {name} returned another value than the one written"
-    );
+    world.read_as_access(&name).await;
 }
 
 #[then(expr = "with the access's credentials, reading {string} is denied with {word}")]
@@ -376,18 +401,7 @@ async fn denied(world: &mut World, name: String, code: String) {
 
 #[then("with the access's credentials, ListSecrets shows every secret of the account")]
 async fn lists_everything(world: &mut World) {
-    let client = world.gateway_client(world.access_keys()).await;
-    let mut listed = Vec::new();
-    let mut pages = client.list_secrets().into_paginator().send();
-    while let Some(page) = pages.next().await {
-        let page = page.unwrap_or_else(|e| panic!("ListSecrets: {}", e.into_service_error()));
-        listed.extend(
-            page.secret_list()
-                .iter()
-                .filter_map(|s| s.name().map(str::to_string)),
-        );
-    }
-    listed.sort();
+    let listed = world.list_as_access().await;
     let mut expected: Vec<String> = world.secrets.iter().map(|(n, _)| n.clone()).collect();
     expected.sort();
     assert_eq!(

@@ -1,6 +1,7 @@
 //! Step definitions, one module per area.
 
 pub mod common;
+mod eso_find;
 mod gcp;
 mod irsa;
 mod oidc;
