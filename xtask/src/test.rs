@@ -67,6 +67,18 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
                 "--",
                 "-D",
                 "warnings",
+            ]))?;
+            // The Gherkin runner has `test = false`, which `--all-targets` skips (and
+            // cargo ignores `--test features` next to `--all-targets`).
+            run::status(run::cargo().args([
+                "clippy",
+                "--workspace",
+                "--test",
+                "features",
+                "--locked",
+                "--",
+                "-D",
+                "warnings",
             ]))
         });
     }

@@ -6,7 +6,7 @@ use super::common::{Cluster, Scope};
 use super::oidc::TestIssuer;
 use crate::World;
 use aws_sdk_sts::error::ProvideErrorMetadata;
-use cucumber::{given, then, when};
+use cucumber::{given, then};
 use scenarios::Keys;
 
 /// The audience ESO requests for its token (`eks.amazonaws.com/audience` default).
