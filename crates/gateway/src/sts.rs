@@ -138,6 +138,20 @@ pub fn token_session_tags(
     Ok((tags, transitive))
 }
 
+/// The condition keys of session tags passed to an `AssumeRole*` call:
+/// `aws:RequestTag/<key>`, `aws:TagKeys` and `sts:TransitiveTagKeys`.
+fn insert_tag_keys(ctx: &mut iam::Context, tags: &[(String, String)], transitive: &[String]) {
+    if !tags.is_empty() {
+        for (k, v) in tags {
+            ctx.insert(&format!("aws:RequestTag/{k}"), v.as_str());
+        }
+        ctx.insert_many("aws:TagKeys", tags.iter().map(|(k, _)| k.clone()));
+    }
+    if !transitive.is_empty() {
+        ctx.insert_many("sts:TransitiveTagKeys", transitive.to_vec());
+    }
+}
+
 fn sts() -> Protocol {
     Protocol::Query("sts".into())
 }
@@ -249,15 +263,7 @@ impl StsContext<'_> {
         if let Some(si) = param(params, "SourceIdentity") {
             ctx.insert("sts:SourceIdentity", si);
         }
-        if !request_tags.is_empty() {
-            for (k, v) in &request_tags {
-                ctx.insert(&format!("aws:RequestTag/{k}"), v.as_str());
-            }
-            ctx.insert_many("aws:TagKeys", request_tags.iter().map(|(k, _)| k.clone()));
-        }
-        if !transitive_keys.is_empty() {
-            ctx.insert_many("sts:TransitiveTagKeys", transitive_keys.clone());
-        }
+        insert_tag_keys(&mut ctx, &request_tags, &transitive_keys);
         let set = caller.policy_set(Some(("trust policy", trust)));
         let mk = |act: &str| {
             iam::Request::new(caller.principal.clone(), act, role.arn.as_str())
@@ -509,15 +515,7 @@ impl StsContext<'_> {
                 ))
             }
         };
-        if !session_tags.is_empty() {
-            for (k, v) in &session_tags {
-                ctx.insert(&format!("aws:RequestTag/{k}"), v.as_str());
-            }
-            ctx.insert_many("aws:TagKeys", session_tags.iter().map(|(k, _)| k.clone()));
-        }
-        if !transitive_keys.is_empty() {
-            ctx.insert_many("sts:TransitiveTagKeys", transitive_keys.clone());
-        }
+        insert_tag_keys(&mut ctx, &session_tags, &transitive_keys);
         let mk = |act: &str| {
             iam::Request::new(principal.clone(), act, role.arn.as_str())
                 .with_resource_account(role_account)

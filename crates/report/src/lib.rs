@@ -155,43 +155,36 @@ impl Report {
 
     /// The report as Markdown.
     pub fn to_markdown(&self) -> String {
-        let t = self.totals();
+        let md_row = |cells: &[String]| {
+            let escaped: Vec<String> = cells.iter().map(|c| md(c)).collect();
+            format!("| {} |", escaped.join(" | "))
+        };
+        let md_header =
+            |names: &[&str]| format!("| {} |\n|{}", names.join(" | "), "---|".repeat(names.len()));
         let mut out = String::new();
         let _ = writeln!(out, "# sma compliance report\n");
         let _ = writeln!(out, "Generated {}.\n", md(&self.generated_at));
         let _ = writeln!(
             out,
-            "| scenarios | passed | failed | skipped | requests allowed | requests denied |\n|---|---|---|---|---|---|\n| {} | {} | {} | {} | {} | {} |\n",
-            t.scenarios, t.passed, t.failed, t.skipped, t.allowed, t.denied
+            "{}\n{}\n",
+            md_header(&TOTALS_HEADER),
+            md_row(&totals_cells(&self.totals()))
         );
         for s in self.sorted() {
             let _ = writeln!(
                 out,
-                "## {} — {}\n\n{} · tags: {} · account {}\n",
+                "## {} — {}\n\n{}\n",
                 md(&s.feature),
                 md(&s.scenario),
-                outcome_text(&s.outcome),
-                md(&s.tags.join(", ")),
-                md(s.account.as_deref().unwrap_or("-")),
+                md(&scenario_line(s))
             );
             if s.decisions.is_empty() {
-                let _ = writeln!(out, "No request of the access reached the gateway.\n");
+                let _ = writeln!(out, "{NO_DECISIONS}\n");
                 continue;
             }
-            let _ = writeln!(
-                out,
-                "| principal | action | resource | decision | why |\n|---|---|---|---|---|"
-            );
+            let _ = writeln!(out, "{}", md_header(&DECISION_HEADER));
             for d in &s.decisions {
-                let _ = writeln!(
-                    out,
-                    "| {} | {} | {} | {} | {} |",
-                    md(&d.principal),
-                    md(&d.action),
-                    md(&d.resource),
-                    md(&decision_text(d)),
-                    md(&why(d)),
-                );
+                let _ = writeln!(out, "{}", md_row(&decision_cells(d)));
             }
             out.push('\n');
         }
@@ -200,7 +193,10 @@ impl Report {
 
     /// The report as a self-contained HTML page.
     pub fn to_html(&self) -> String {
-        let t = self.totals();
+        let header = |names: &[&str]| {
+            let cells: String = names.iter().map(|n| format!("<th>{n}</th>")).collect();
+            format!("<tr>{cells}</tr>")
+        };
         let mut out = String::from(
             "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>sma compliance report</title>\n\
              <style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin-bottom:1.5em}\
@@ -212,11 +208,14 @@ impl Report {
             "<h1>sma compliance report</h1>\n<p>Generated {}.</p>",
             html(&self.generated_at)
         );
+        let totals: String = totals_cells(&self.totals())
+            .iter()
+            .map(|c| format!("<td>{}</td>", html(c)))
+            .collect();
         let _ = writeln!(
             out,
-            "<table><tr><th>scenarios</th><th>passed</th><th>failed</th><th>skipped</th><th>requests allowed</th><th>requests denied</th></tr>\
-             <tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr></table>",
-            t.scenarios, t.passed, t.failed, t.skipped, t.allowed, t.denied
+            "<table>{}<tr>{totals}</tr></table>",
+            header(&TOTALS_HEADER)
         );
         for s in self.sorted() {
             let class = if matches!(s.outcome, Outcome::Failed { .. }) {
@@ -226,29 +225,32 @@ impl Report {
             };
             let _ = writeln!(
                 out,
-                "<h2>{} — {}</h2>\n<p{class}>{} · tags: {} · account {}</p>",
+                "<h2>{} — {}</h2>\n<p{class}>{}</p>",
                 html(&s.feature),
                 html(&s.scenario),
-                html(&outcome_text(&s.outcome)),
-                html(&s.tags.join(", ")),
-                html(s.account.as_deref().unwrap_or("-")),
+                html(&scenario_line(s))
             );
             if s.decisions.is_empty() {
-                let _ = writeln!(out, "<p>No request of the access reached the gateway.</p>");
+                let _ = writeln!(out, "<p>{NO_DECISIONS}</p>");
                 continue;
             }
-            out.push_str("<table><tr><th>principal</th><th>action</th><th>resource</th><th>decision</th><th>why</th></tr>\n");
+            let _ = writeln!(out, "<table>{}", header(&DECISION_HEADER));
             for d in &s.decisions {
                 let class = if d.allowed() { "allow" } else { "deny" };
-                let _ = writeln!(
-                    out,
-                    "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"{class}\">{}</td><td>{}</td></tr>",
-                    html(&d.principal),
-                    html(&d.action),
-                    html(&d.resource),
-                    html(&decision_text(d)),
-                    html(&why(d)),
-                );
+                let cells: String = decision_cells(d)
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        // The decision column is coloured.
+                        let class = if i == 3 {
+                            format!(" class=\"{class}\"")
+                        } else {
+                            String::new()
+                        };
+                        format!("<td{class}>{}</td>", html(c))
+                    })
+                    .collect();
+                let _ = writeln!(out, "<tr>{cells}</tr>");
             }
             out.push_str("</table>\n");
         }
@@ -274,6 +276,50 @@ impl Report {
         }
         Ok(written)
     }
+}
+
+const TOTALS_HEADER: [&str; 6] = [
+    "scenarios",
+    "passed",
+    "failed",
+    "skipped",
+    "requests allowed",
+    "requests denied",
+];
+const DECISION_HEADER: [&str; 5] = ["principal", "action", "resource", "decision", "why"];
+const NO_DECISIONS: &str = "No request of the access reached the gateway.";
+
+fn totals_cells(t: &Totals) -> [String; 6] {
+    [
+        t.scenarios,
+        t.passed,
+        t.failed,
+        t.skipped,
+        t.allowed,
+        t.denied,
+    ]
+    .map(|n| n.to_string())
+}
+
+/// The line under a scenario's heading (unescaped).
+fn scenario_line(s: &ScenarioReport) -> String {
+    format!(
+        "{} · tags: {} · account {}",
+        outcome_text(&s.outcome),
+        s.tags.join(", "),
+        s.account.as_deref().unwrap_or("-")
+    )
+}
+
+/// A decision's table cells (unescaped), in [`DECISION_HEADER`] order.
+fn decision_cells(d: &Decision) -> [String; 5] {
+    [
+        d.principal.clone(),
+        d.action.clone(),
+        d.resource.clone(),
+        decision_text(d),
+        why(d),
+    ]
 }
 
 fn outcome_text(o: &Outcome) -> String {
