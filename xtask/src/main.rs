@@ -5,6 +5,7 @@ mod bench;
 mod fuzz;
 mod gen;
 mod localstack_cmd;
+mod prove;
 mod run;
 mod test;
 
@@ -19,6 +20,7 @@ tasks:
                      Gherkin scenarios against one LocalStack for the whole run
   localstack up|down|status
                      a LocalStack that outlives the command, for working by hand
+  mutants            break the generator in many ways; sma prove must refuse each
   gen [--check]      render examples/*.yaml into their checked-in output
                      (--check: fail when the output drifts)
   bench              criterion benchmarks (policy engine, gateway)
@@ -41,6 +43,7 @@ fn main() -> ExitCode {
             _ => Err(format!("usage: cargo xtask gen [--check]; got {rest:?}")),
         },
         "bench" => bench::run(rest),
+        "mutants" => prove::mutants(),
         "fuzz" => fuzz_args(rest).and_then(|(target, seconds)| fuzz::run(&target, seconds)),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");

@@ -162,6 +162,13 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     });
 
     localstack.stop();
+
+    // Each proof starts a LocalStack of its own (examples share account ids).
+    steps.run("sma prove on every example", crate::prove::examples);
+    steps.run(
+        "mutation test: sma prove refuses a broken generator",
+        crate::prove::mutants,
+    );
     steps.finish(began.elapsed())
 }
 

@@ -5,6 +5,7 @@
 
 mod gateway;
 mod generate;
+mod prove;
 mod simulate;
 
 use clap::{Parser, Subcommand};
@@ -22,15 +23,28 @@ struct Cli {
 enum Command {
     /// Render CloudFormation, IAM policy and ESO manifests for each access.
     Generate(Box<generate::GenerateArgs>),
+    /// Prove a configuration on LocalStack: ESO reads exactly what each access intends.
+    Prove(Box<prove::ProveArgs>),
+    /// Merge the reports of `sma prove --shard` runs.
+    #[command(subcommand)]
+    Report(ReportCommand),
     /// Evaluate authorization cases (JSON Lines in, one JSON line out per case).
     Simulate(simulate::SimulateArgs),
     /// Serve the IAM-enforcing gateway in front of LocalStack.
     Gateway(gateway::GatewayArgs),
 }
 
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// Merge shards' report.json into one report.
+    Merge(prove::MergeArgs),
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Prove(args) => return prove::run(*args),
+        Command::Report(ReportCommand::Merge(args)) => return prove::merge(args),
         Command::Generate(args) => generate::run(*args),
         Command::Simulate(args) => simulate::run(args),
         Command::Gateway(args) => gateway::run(args),

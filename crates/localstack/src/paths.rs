@@ -33,9 +33,5 @@ pub fn cache_dir() -> PathBuf {
     std::env::temp_dir().join("sma-cache")
 }
 
-/// The pinned dependency lock for host mode, checked into the repository.
-pub fn lock_file() -> PathBuf {
-    workspace_root()
-        .join("localstack")
-        .join("requirements-runtime.lock")
-}
+/// The pinned dependency lock for host mode: its text, compiled in (`localstack/requirements-runtime.lock`).
+pub const LOCK: &str = include_str!("../../../localstack/requirements-runtime.lock");

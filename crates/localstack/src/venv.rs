@@ -54,14 +54,11 @@ pub fn cache_key(lock: &[u8], interpreter: &Interpreter) -> String {
 /// Returns the cached venv for this lock, building it first when absent.
 /// Build output goes to `<log_dir>/venv-build.log`.
 pub fn ensure(interpreter: &Interpreter, log_dir: &Path) -> Result<Venv, Error> {
-    let lock_path = paths::lock_file();
-    let lock = fs::read(&lock_path).map_err(Error::io(format!(
-        "reading the pinned lock {}",
-        lock_path.display()
-    )))?;
+    // The lock is compiled into the binary, so an installed `sma` needs no checkout.
+    let lock = paths::LOCK.as_bytes();
     let cache = paths::cache_dir();
     let venv = Venv {
-        dir: cache.join(cache_key(&lock, interpreter)),
+        dir: cache.join(cache_key(lock, interpreter)),
     };
     if venv.python().exists() && venv.dir.join(COMPLETE_MARKER).exists() {
         return Ok(venv);
@@ -84,6 +81,9 @@ pub fn ensure(interpreter: &Interpreter, log_dir: &Path) -> Result<Venv, Error> 
         std::process::id()
     ));
     let _ = fs::remove_dir_all(&building);
+    fs::create_dir_all(&building).map_err(Error::io(format!("creating {}", building.display())))?;
+    let lock_path = building.join("requirements-runtime.lock");
+    fs::write(&lock_path, lock).map_err(Error::io(format!("writing {}", lock_path.display())))?;
     let result = build(interpreter, &building, &lock_path, &log);
     if let Err(err) = result {
         let _ = fs::remove_dir_all(&building);

@@ -8,6 +8,8 @@
 //! decisions as the gateway's decision log writes them (JSON Lines; unknown fields are
 //! ignored). Nothing here can print a secret: decisions carry no values or keys.
 
+pub mod proof;
+
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -346,14 +348,14 @@ fn why(d: &Decision) -> String {
 }
 
 /// Markdown table cell text: pipes escaped, line breaks flattened.
-fn md(s: &str) -> String {
+pub(crate) fn md(s: &str) -> String {
     s.replace('\\', "\\\\")
         .replace('|', "\\|")
         .replace(['\n', '\r'], " ")
 }
 
 /// HTML text: the five special characters escaped.
-fn html(s: &str) -> String {
+pub(crate) fn html(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

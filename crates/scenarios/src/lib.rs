@@ -1,10 +1,24 @@
-//! Support for the Gherkin suite (`tests/features/`): AWS clients pointed at the
-//! LocalStack under test, with an isolated account per scenario.
+//! The step library of the Gherkin features, and the runner that runs them: the
+//! workspace's hand-written `features/` (`tests/features/main.rs`) and the features
+//! `sma prove` writes for a platform team's configuration (`steps::prove`).
 //!
-//! Steps live in the test target (cucumber registers them at link time, which only
-//! works reliably inside the binary itself); what they share lives here.
+//! - [`world`]: the state of one scenario; [`steps`]: the step definitions, one module
+//!   per area (registered by cucumber's attribute macros at link time: rustc keeps the
+//!   `#[used]` registrations of a linked rlib, so they reach any binary using
+//!   [`runner`]);
+//! - [`oidc`]: test OIDC issuers signing service-account tokens the gateway trusts;
+//! - [`runner`]: runs a features directory on one LocalStack behind the run's gateway
+//!   and collects outcomes and proofs;
+//! - here: AWS clients pointed at the endpoint under test, isolated accounts.
 
 #![warn(missing_docs)]
+
+pub mod oidc;
+pub mod runner;
+pub mod steps;
+pub mod world;
+
+pub use world::World;
 
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_secretsmanager::config::Credentials;

@@ -65,6 +65,9 @@ pub enum ArtifactKind {
     KubernetesManifest,
     /// Documentation (Markdown).
     Readme,
+    /// Evidence `sma prove` writes beside the templates: its Gherkin features and the
+    /// copy of the configuration they prove.
+    Evidence,
 }
 
 /// One generated file, held in memory.

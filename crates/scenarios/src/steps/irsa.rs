@@ -3,11 +3,11 @@
 //! assuming its role by web identity with a service-account token of the cluster.
 
 use super::common::{Cluster, Scope};
-use super::oidc::TestIssuer;
+use crate::oidc::TestIssuer;
+use crate::Keys;
 use crate::World;
 use aws_sdk_sts::error::ProvideErrorMetadata;
 use cucumber::{given, then};
-use scenarios::Keys;
 
 /// The audience ESO requests for its token (`eks.amazonaws.com/audience` default).
 const AUDIENCE: &str = "sts.amazonaws.com";

@@ -1,9 +1,9 @@
 //! Steps of `features/smoke.feature`: LocalStack answers as Secrets Manager.
 
 use crate::World;
+use crate::{fresh_account_id, random_secret_value, secrets_manager, Keys, DEFAULT_REGION};
 use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
 use cucumber::{given, then, when};
-use scenarios::{fresh_account_id, random_secret_value, secrets_manager, Keys, DEFAULT_REGION};
 
 impl World {
     async fn root_client(&self) -> aws_sdk_secretsmanager::Client {

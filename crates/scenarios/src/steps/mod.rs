@@ -4,7 +4,8 @@ pub mod common;
 mod eso_find;
 mod gcp;
 mod irsa;
-mod oidc;
+pub mod prove;
+
 mod smoke;
 mod static_credentials;
 

@@ -39,7 +39,7 @@ async fn find_by_name(world: &mut World, pattern: String, step: &Step) {
 
 #[then(expr = "with the access's credentials, ESO's find by path {string} is denied with {word}")]
 async fn find_by_path_denied(world: &mut World, path: String, code: String) {
-    let client = scenarios::secrets_manager(
+    let client = crate::secrets_manager(
         &world.gateway_endpoint,
         &world.region,
         world

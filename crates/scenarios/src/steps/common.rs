@@ -4,28 +4,43 @@
 
 use super::Hidden;
 use crate::World;
+use crate::{fresh_account_id, random_secret_value, secrets_manager, Keys, DEFAULT_REGION};
 use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
 use cucumber::gherkin::Step;
 use cucumber::{given, then, when};
-use scenarios::{fresh_account_id, random_secret_value, secrets_manager, Keys, DEFAULT_REGION};
 use tokio::sync::OnceCell;
 
 static GATEWAY: OnceCell<gateway::RunningGateway> = OnceCell::const_new();
+static DECISION_LOG: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
 
-/// The run's decision log (JSON Lines), next to the reports.
+/// Sets where the run's gateway appends its decisions (before it starts).
+pub fn set_decision_log(path: std::path::PathBuf) {
+    let _ = DECISION_LOG.set(path);
+}
+
+/// The run's decision log (JSON Lines): the path given to the runner, else next to the
+/// workspace's reports.
 pub fn decision_log_path() -> std::path::PathBuf {
-    localstack::paths::target_dir()
-        .join("reports")
-        .join("gateway-decisions.jsonl")
+    DECISION_LOG.get().cloned().unwrap_or_else(|| {
+        localstack::paths::target_dir()
+            .join("reports")
+            .join("gateway-decisions.jsonl")
+    })
+}
+
+/// The run's one gateway, started on first use.
+pub async fn gateway(localstack: &str) -> &'static gateway::RunningGateway {
+    gateway_endpoint(localstack).await;
+    GATEWAY.get().expect("started above")
 }
 
 /// One gateway for the whole run, in front of the run's LocalStack, trusting the run's
-/// test OIDC issuer, logging its decisions.
-async fn gateway_endpoint(localstack: &str) -> String {
+/// test OIDC issuer (and those registered later), logging its decisions.
+pub async fn gateway_endpoint(localstack: &str) -> String {
     GATEWAY
         .get_or_init(|| async {
             let listen = "127.0.0.1:0".parse().expect("loopback address");
-            let issuer = super::oidc::TestIssuer::of_run();
+            let issuer = crate::oidc::TestIssuer::of_run();
             let config = gateway::Config::new(localstack, listen)
                 .with_oidc_issuer(&issuer.url, issuer.jwks())
                 .with_decision_log(decision_log_path());
@@ -187,7 +202,10 @@ pub enum Scope {
 #[derive(Debug, Clone, Copy)]
 pub enum Cluster<'a> {
     /// An EKS cluster in the scenario's account and region, with this OIDC issuer.
-    Eks { oidc_issuer: Option<&'a str> },
+    Eks {
+        /// The issuer the access's role trusts, if it has one.
+        oidc_issuer: Option<&'a str>,
+    },
     /// A GKE cluster: its accesses name the AWS account and region themselves.
     Gke,
 }
@@ -264,40 +282,9 @@ impl World {
     /// deployment tool's does: that is how the gateway learns that the stack's IAM
     /// resources have landed.
     pub async fn deploy(&self, stack: &str, template: &str) -> Vec<(String, String)> {
-        let cfn = aws_sdk_cloudformation::Client::new(&self.root_config().await);
-        cfn.create_stack()
-            .stack_name(stack)
-            .template_body(template)
-            .capabilities(aws_sdk_cloudformation::types::Capability::CapabilityNamedIam)
-            .send()
+        deploy_stack(&self.root_config().await, stack, template)
             .await
-            .unwrap_or_else(|e| panic!("CreateStack {stack}: {}", e.into_service_error()));
-        for _ in 0..600 {
-            let described = cfn
-                .describe_stacks()
-                .stack_name(stack)
-                .send()
-                .await
-                .unwrap_or_else(|e| panic!("DescribeStacks: {}", e.into_service_error()));
-            let found = &described.stacks()[0];
-            let status = found.stack_status().map(|s| s.as_str()).unwrap_or("");
-            if status.ends_with("_IN_PROGRESS") {
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-                continue;
-            }
-            assert_eq!(
-                status,
-                "CREATE_COMPLETE",
-                "stack {stack} failed: {}",
-                found.stack_status_reason().unwrap_or("no reason given")
-            );
-            return found
-                .outputs()
-                .iter()
-                .filter_map(|o| Some((o.output_key()?.to_string(), o.output_value()?.to_string())))
-                .collect();
-        }
-        panic!("stack {stack} was still in progress after 60 s");
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// The ARN of the customer-managed key the scenario calls `name`.
@@ -312,7 +299,7 @@ impl World {
     /// An SDK configuration with the account root's credentials, through the gateway.
     pub async fn root_config(&self) -> aws_config::SdkConfig {
         let root = Keys::root_of(&self.account);
-        scenarios::sdk_config(&self.gateway_endpoint, &self.region, &root).await
+        crate::sdk_config(&self.gateway_endpoint, &self.region, &root).await
     }
 }
 
@@ -326,7 +313,7 @@ async fn generate(world: &mut World) {
 }
 
 #[when("the account root deploys the generated CloudFormation stack")]
-async fn deploy_stack(world: &mut World) {
+async fn deploy_generated_stack(world: &mut World) {
     let template = world
         .generated(templates::render::ArtifactKind::CloudFormation)
         .to_string();
@@ -408,4 +395,52 @@ async fn lists_everything(world: &mut World) {
         listed, expected,
         "ListSecrets cannot be scoped: the access sees every name"
     );
+}
+
+/// Deploys `template` as stack `stack` with `config`'s credentials (through the
+/// gateway) and waits for it; the stack's outputs. Polling goes through the gateway
+/// too, as a deployment tool's does: that is how the gateway learns that the stack's
+/// IAM resources have landed.
+pub async fn deploy_stack(
+    config: &aws_config::SdkConfig,
+    stack: &str,
+    template: &str,
+) -> Result<Vec<(String, String)>, String> {
+    let cfn = aws_sdk_cloudformation::Client::new(config);
+    cfn.create_stack()
+        .stack_name(stack)
+        .template_body(template)
+        .capabilities(aws_sdk_cloudformation::types::Capability::CapabilityNamedIam)
+        .send()
+        .await
+        .map_err(|e| format!("CreateStack {stack}: {}", e.into_service_error()))?;
+    for _ in 0..600 {
+        let described = cfn
+            .describe_stacks()
+            .stack_name(stack)
+            .send()
+            .await
+            .map_err(|e| format!("DescribeStacks: {}", e.into_service_error()))?;
+        let found = described
+            .stacks()
+            .first()
+            .ok_or_else(|| format!("stack {stack} vanished"))?;
+        let status = found.stack_status().map(|s| s.as_str()).unwrap_or("");
+        if status.ends_with("_IN_PROGRESS") {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            continue;
+        }
+        if status != "CREATE_COMPLETE" {
+            return Err(format!(
+                "stack {stack} ended {status}: {}",
+                found.stack_status_reason().unwrap_or("no reason given")
+            ));
+        }
+        return Ok(found
+            .outputs()
+            .iter()
+            .filter_map(|o| Some((o.output_key()?.to_string(), o.output_value()?.to_string())))
+            .collect());
+    }
+    Err(format!("stack {stack} was still in progress after 60 s"))
 }
