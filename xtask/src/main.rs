@@ -20,6 +20,7 @@ tasks:
                      Gherkin scenarios against one LocalStack for the whole run
   localstack up|down|status
                      a LocalStack that outlives the command, for working by hand
+  prove              sma prove on every example, shards merged, report.html in Chromium
   mutants            break the generator in many ways; sma prove must refuse each
   gen [--check]      render examples/*.yaml into their checked-in output
                      (--check: fail when the output drifts)
@@ -44,6 +45,7 @@ fn main() -> ExitCode {
         },
         "bench" => bench::run(rest),
         "mutants" => prove::mutants(),
+        "prove" => prove::examples(),
         "fuzz" => fuzz_args(rest).and_then(|(target, seconds)| fuzz::run(&target, seconds)),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");

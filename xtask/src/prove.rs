@@ -78,11 +78,69 @@ pub(crate) fn examples() -> Result<(), String> {
             ));
         }
     }
-    if failures.is_empty() {
-        Ok(())
-    } else {
-        Err(format!("sma prove failed on: {}", failures.join("; ")))
+    if !failures.is_empty() {
+        return Err(format!("sma prove failed on: {}", failures.join("; ")));
     }
+    shards_merge_into_the_whole()?;
+    let role_arn = localstack::paths::target_dir()
+        .join("prove")
+        .join("aws-role-arn")
+        .join("report");
+    check_report_in_browser(&role_arn, 2)
+}
+
+/// `--shard 1/2` and `2/2` merged by `sma report merge` give the unsharded verdicts.
+fn shards_merge_into_the_whole() -> Result<(), String> {
+    let config = examples_dir().join("aws-role-arn.yaml");
+    let base = localstack::paths::target_dir().join("prove");
+    let mut shard_reports = Vec::new();
+    for k in 1..=2 {
+        let out = base.join(format!("aws-role-arn-shard-{k}"));
+        let output = Command::new(sma())
+            .args(["prove", "--force", "--shard", &format!("{k}/2"), "--config"])
+            .arg(&config)
+            .arg("--out")
+            .arg(&out)
+            .env_remove("SMA_LOCALSTACK_ENDPOINT")
+            .env_remove("LOCALSTACK_ENDPOINT")
+            .output()
+            .map_err(|e| e.to_string())?;
+        if !output.status.success() {
+            return Err(format!(
+                "sma prove --shard {k}/2 failed:\n{}",
+                text(&output)
+            ));
+        }
+        shard_reports.push(out.join("report").join("report.json"));
+    }
+    let merged = base.join("aws-role-arn-merged");
+    let output = Command::new(sma())
+        .args(["report", "merge"])
+        .args(&shard_reports)
+        .arg("--out")
+        .arg(&merged)
+        .output()
+        .map_err(|e| e.to_string())?;
+    let merged_summary = String::from_utf8_lossy(&output.stdout).to_string();
+    let whole = std::fs::read_to_string(base.join("aws-role-arn").join("report").join("report.md"))
+        .map_err(|e| e.to_string())?;
+    let merged_md = std::fs::read_to_string(merged.join("report.md")).map_err(|e| e.to_string())?;
+    // The summary table (access, setup, verdict, counts) must be the same.
+    let table = |md: &str| -> Vec<String> {
+        md.lines()
+            .filter(|l| l.starts_with("| ") && l.contains(" × 4 |"))
+            .map(str::to_string)
+            .collect()
+    };
+    if !output.status.success() || table(&whole) != table(&merged_md) || table(&whole).len() != 2 {
+        return Err(format!(
+            "merged shards differ from the unsharded proof:\nunsharded: {:?}\nmerged: {:?}\n{merged_summary}",
+            table(&whole),
+            table(&merged_md)
+        ));
+    }
+    eprintln!("shards 1/2 and 2/2 merged give the unsharded verdicts:\n{merged_summary}");
+    Ok(())
 }
 
 /// One way to break the generator: in `file` (under templates/), replace `from` by
@@ -101,7 +159,7 @@ const MUTANTS: &[Mutant] = &[
         file: "cloudformation/irsa-role.yaml.tera",
         from: "              - {{ resource | yaml_str }}",
         to: "              - \"*\"",
-        expect: "LEAK GetSecretValue of \"prod",
+        expect: "LEAK GetSecretValue of \"staging/ap/member\"",
     },
     Mutant {
         name: "user scope widened to *",
@@ -171,7 +229,7 @@ const MUTANTS: &[Mutant] = &[
         file: "eso/secret-store.yaml.tera",
         from: "region: {{ region | yaml_str }}",
         to: "region: \"ap-south-1\"",
-        expect: "ResourceNotFoundException",
+        expect: "in ap-south-1, which the configuration does not intend",
     },
     Mutant {
         name: "the store reads the access key from another key of the Secret",
@@ -239,5 +297,119 @@ pub(crate) fn mutants() -> Result<(), String> {
             survivors.len(),
             survivors.join("\n\n")
         ))
+    }
+}
+
+/// Chromium, installed with Debian's package when missing and we may (root with
+/// apt-get, as on CI); otherwise an error saying how to install it.
+fn chromium() -> Result<PathBuf, String> {
+    let installed = || {
+        ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+            .iter()
+            .map(PathBuf::from)
+            .find(|p| p.exists())
+    };
+    if let Some(path) = installed() {
+        return Ok(path);
+    }
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0"));
+    if root && Path::new("/usr/bin/apt-get").exists() {
+        eprintln!(
+            "Chromium is missing: installing Debian's chromium package (apt-get, about a minute)"
+        );
+        let status = Command::new("apt-get")
+            .args([
+                "install",
+                "-y",
+                "-qq",
+                "--no-install-recommends",
+                "chromium",
+            ])
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .stdout(std::process::Stdio::null())
+            .status()
+            .map_err(|e| format!("apt-get: {e}"))?;
+        if status.success() {
+            if let Some(path) = installed() {
+                return Ok(path);
+            }
+        }
+    }
+    Err("checking report.html needs Chromium: install it (Debian: `sudo apt-get install chromium`) and run again".into())
+}
+
+/// Renders `report.html` in headless Chromium at 1400 px: the page must lay out without
+/// horizontal scrolling and hold one grid per access with coloured cells; a screenshot
+/// is written next to it (`report.png`) and must not be a blank page.
+pub(crate) fn check_report_in_browser(report_dir: &Path, accesses: usize) -> Result<(), String> {
+    let browser = chromium()?;
+    let page = report_dir.join("report.html");
+    let url = format!(
+        "file://{}",
+        page.canonicalize()
+            .map_err(|e| format!("{}: {e}", page.display()))?
+            .display()
+    );
+    let profile = report_dir.join(".chromium-profile");
+    let run = |extra: &[String]| -> Result<Output, String> {
+        Command::new(&browser)
+            .args([
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--hide-scrollbars",
+                "--window-size=1400,1000",
+                "--virtual-time-budget=3000",
+            ])
+            .arg(format!("--user-data-dir={}", profile.display()))
+            .args(extra)
+            .arg(&url)
+            .output()
+            .map_err(|e| format!("cannot run {}: {e}", browser.display()))
+    };
+    let dom = run(&["--dump-dom".to_string()])?;
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    let grids = dom.matches("class=\"access\"").count();
+    let mut problems = Vec::new();
+    if !dom.contains("data-layout=\"fits\"") {
+        problems.push(
+            "the page scrolls horizontally at 1400 px (or its layout script did not run)"
+                .to_string(),
+        );
+    }
+    if grids != accesses {
+        problems.push(format!(
+            "{grids} grid(s) rendered for {accesses} access(es)"
+        ));
+    }
+    if !dom.contains("class=\"c ok-allow\"") || !dom.contains("class=\"c ok-deny\"") {
+        problems.push("no coloured cells rendered".to_string());
+    }
+    let png = report_dir.join("report.png");
+    let _ = std::fs::remove_file(&png);
+    run(&[format!("--screenshot={}", png.display())])?;
+    let size = std::fs::metadata(&png).map(|m| m.len()).unwrap_or(0);
+    // A blank 1400×1000 page compresses to a few kilobytes; grids of text and colour
+    // to tens.
+    if size < 20_000 {
+        problems.push(format!(
+            "the screenshot {} is {size} bytes: a blank page?",
+            png.display()
+        ));
+    }
+    let _ = std::fs::remove_dir_all(&profile);
+    if problems.is_empty() {
+        eprintln!("report.html renders in Chromium: {grids} grid(s), fits 1400 px; screenshot {} ({size} bytes)", png.display());
+        Ok(())
+    } else {
+        Err(format!("{}: {}", page.display(), problems.join("; ")))
     }
 }

@@ -416,40 +416,22 @@ impl ProofReport {
             for f in &a.failures {
                 let _ = writeln!(out, "<p class=\"failure\">{}</p>", html(f));
             }
-            out.push_str("<table class=\"grid\"><colgroup><col class=\"name\"><col><col><col><col><col class=\"why\"></colgroup>\n<tr><th>secret</th><th>GetSecretValue</th><th>DescribeSecret</th><th>GetResourcePolicy</th><th>ListSecretVersionIds</th><th>why</th></tr>\n");
             let mut rows: Vec<&MatrixRow> = a.matrix.iter().collect();
             rows.sort_by_key(|r| r.agreement());
-            for r in rows {
-                let place = format!("{} · {}", r.account, r.region);
-                let _ = write!(
-                    out,
-                    "<tr class=\"row-{}\"><td class=\"name\">{}<br><small>{}{}</small></td>",
-                    agreement_class(r.agreement()),
-                    html(&r.secret),
-                    html(&place),
-                    r.key
-                        .as_deref()
-                        .map(|k| format!(" · key {}", html(k)))
-                        .unwrap_or_default()
-                );
-                for c in &r.cells {
-                    let _ = write!(
-                        out,
-                        "<td class=\"c {}\" title=\"{}\">{}</td>",
-                        agreement_class(c.agreement()),
-                        html(&format!(
-                            "{}: expected {}, {}. {}",
-                            c.action,
-                            if c.expected { "allowed" } else { "denied" },
-                            observed_word(&c.observed),
-                            c.decided_by
-                        )),
-                        cell_word(c)
-                    );
-                }
-                let _ = writeln!(out, "<td class=\"why\">{}</td></tr>", html(&r.why));
-            }
-            out.push_str("</table>\n");
+            // At a glance: mismatches and what the access reads; the decoys denied as
+            // intended are one click away.
+            let (shown, decoys): (Vec<&MatrixRow>, Vec<&MatrixRow>) = rows
+                .into_iter()
+                .partition(|r| r.agreement() != Agreement::Denied);
+            grid(&mut out, &shown);
+            let _ = writeln!(
+                out,
+                "<details><summary>{} other secrets denied as intended (look-alikes, other regions, accounts, accesses, keys)</summary>",
+                decoys.len()
+            );
+            grid(&mut out, &decoys);
+            out.push_str("</details>\n");
+
             if let Some(c) = &a.list_secrets {
                 let _ = writeln!(
                     out,
@@ -498,6 +480,8 @@ impl ProofReport {
             }
             out.push_str("</ul></details></section>\n");
         }
+        // Lets a headless browser check the layout: no horizontal scrolling.
+        out.push_str("<script>document.body.dataset.layout = document.documentElement.scrollWidth > window.innerWidth ? 'overflows' : 'fits';</script>\n");
         out.push_str("</body></html>\n");
         out
     }
@@ -604,6 +588,42 @@ impl ProofReport {
     }
 }
 
+/// One grid: a row per secret, a coloured cell per action.
+fn grid(out: &mut String, rows: &[&MatrixRow]) {
+    out.push_str("<table class=\"grid\"><colgroup><col class=\"name\"><col><col><col><col><col class=\"why\"></colgroup>\n<tr><th>secret</th><th>Get<wbr>Secret<wbr>Value</th><th>Describe<wbr>Secret</th><th>Get<wbr>Resource<wbr>Policy</th><th>List<wbr>Secret<wbr>Version<wbr>Ids</th><th>why</th></tr>\n");
+    for r in rows {
+        let place = format!("{} · {}", r.account, r.region);
+        let _ = write!(
+            out,
+            "<tr class=\"row-{}\"><td class=\"name\">{}<br><small>{}{}</small></td>",
+            agreement_class(r.agreement()),
+            html(&r.secret),
+            html(&place),
+            r.key
+                .as_deref()
+                .map(|k| format!(" · key {}", html(k)))
+                .unwrap_or_default()
+        );
+        for c in &r.cells {
+            let _ = write!(
+                out,
+                "<td class=\"c {}\" title=\"{}\">{}</td>",
+                agreement_class(c.agreement()),
+                html(&format!(
+                    "{}: expected {}, {}. {}",
+                    c.action,
+                    if c.expected { "allowed" } else { "denied" },
+                    observed_word(&c.observed),
+                    c.decided_by
+                )),
+                cell_word(c)
+            );
+        }
+        let _ = writeln!(out, "<td class=\"why\">{}</td></tr>", html(&r.why));
+    }
+    out.push_str("</table>\n");
+}
+
 fn verdict_class(v: Verdict) -> &'static str {
     match v {
         Verdict::Proven => "proven",
@@ -647,7 +667,7 @@ h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #cc
 small{color:#555;font-weight:normal}code{font-size:.9em}
 table{border-collapse:collapse;margin:.5em 0}
 th,td{border:1px solid #d0d4d9;padding:3px 6px;text-align:left;vertical-align:top}
-table.grid{table-layout:fixed;width:100%}
+table.grid{table-layout:fixed;width:100%}table.grid th{font-size:.85em}
 table.grid col.name{width:26%}table.grid col.why{width:34%}
 td.name,td.why{overflow-wrap:anywhere;word-break:break-word}
 .c{text-align:center;font-weight:600;font-size:.85em;padding:2px 6px;border-radius:3px}

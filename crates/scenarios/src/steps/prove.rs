@@ -76,7 +76,10 @@ struct Deployment {
     user_name: Option<String>,
 }
 
-static LOADED: Mutex<Vec<((PathBuf, PathBuf), Arc<Loaded>)>> = Mutex::new(Vec::new());
+/// A configuration file and its templates directory: what a feature's Background names.
+type Sources = (PathBuf, PathBuf);
+
+static LOADED: Mutex<Vec<(Sources, Arc<Loaded>)>> = Mutex::new(Vec::new());
 
 fn once<K: std::hash::Hash + Eq, T>(map: &Mutex<HashMap<K, Once<T>>>, key: K) -> Once<T> {
     map.lock()
