@@ -6,10 +6,14 @@ use crate::localstack_cmd;
 use crate::run;
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
-    if !args.is_empty() {
-        return Err(format!(
-            "cargo xtask bench takes no arguments; got {args:?}"
-        ));
+    match args {
+        [] => {}
+        [only] if only == "prove" => return crate::prove::scale(),
+        _ => {
+            return Err(format!(
+                "usage: cargo xtask bench [prove] (prove: only the proof at scale); got {args:?}"
+            ))
+        }
     }
     // `sma-localstack` is a debug binary of the workspace: build it first.
     run::status(run::cargo().args(["build", "--workspace", "--bins", "--locked"]))?;
@@ -20,5 +24,6 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             .env("SMA_LOCALSTACK_ENDPOINT", localstack.endpoint()),
     );
     localstack.stop();
-    result
+    result?;
+    crate::prove::scale()
 }

@@ -24,7 +24,8 @@ tasks:
   mutants            break the generator in many ways; sma prove must refuse each
   gen [--check]      render examples/*.yaml into their checked-in output
                      (--check: fail when the output drifts)
-  bench              criterion benchmarks (policy engine, gateway)
+  bench [prove]      criterion benchmarks (policy engine, gateway), then sma prove at
+                     scale (20 accesses, ~1000 secrets) against an example (prove: only that)
   fuzz [TARGET] [--seconds N]
                      run a fuzz target for a bounded time (default policy_parse, 60 s)
 ";

@@ -413,3 +413,65 @@ pub(crate) fn check_report_in_browser(report_dir: &Path, accesses: usize) -> Res
         Err(format!("{}: {}", page.display(), problems.join("; ")))
     }
 }
+
+/// A cluster of 20 accesses (one role-arn, nineteen static-credentials, each with four
+/// names and three prefixes): about a thousand seeded secrets, each tried by every
+/// access.
+fn scale_config() -> String {
+    let mut yaml = String::from(
+        "cluster:\n  name: bench\n  cloud: aws\n  account_id: \"123456789012\"\n  region: eu-west-3\n  oidc_issuer: oidc.eks.eu-west-3.amazonaws.com/id/BENCH0000000000000000000000000000\naccesses:\n",
+    );
+    for i in 0..20 {
+        let setup = if i == 0 {
+            "role-arn"
+        } else {
+            "static-credentials"
+        };
+        let region = if i % 2 == 0 { "eu-west-3" } else { "us-east-1" };
+        yaml.push_str(&format!(
+            "  - name: team-{i:02}\n    setup: {setup}\n    region: {region}\n    secrets:\n      names: [team-{i:02}/db, team-{i:02}/api-key, team-{i:02}/tls, shared/team-{i:02}]\n      prefixes: [team-{i:02}/app/, team-{i:02}/jobs/, apps/team-{i:02}/]\n"
+        ));
+    }
+    yaml
+}
+
+/// `cargo xtask bench`'s proof at scale: the 20-access configuration against the
+/// role-arn example, measured in the same run (target: <= 60 s, examples <= 20 s).
+pub(crate) fn scale() -> Result<(), String> {
+    let dir = localstack::paths::target_dir().join("bench-prove");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let config = dir.join("cluster-20-accesses.yaml");
+    std::fs::write(&config, scale_config()).map_err(|e| e.to_string())?;
+    let mut timings = Vec::new();
+    for (name, config) in [
+        (
+            "aws-role-arn example",
+            examples_dir().join("aws-role-arn.yaml"),
+        ),
+        ("20 accesses", config),
+    ] {
+        let began = std::time::Instant::now();
+        let output = sma_prove(&config, None, &dir.join(name.replace(' ', "-")))?;
+        let took = began.elapsed().as_secs_f64();
+        if !output.status.success() {
+            return Err(format!("sma prove on {name} failed:\n{}", text(&output)));
+        }
+        let phases: Vec<String> = String::from_utf8_lossy(&output.stderr)
+            .lines()
+            .filter(|l| {
+                l.starts_with("sma prove:")
+                    || l.starts_with("LocalStack:")
+                    || l.starts_with("timing:")
+            })
+            .map(str::to_string)
+            .collect();
+        eprintln!("{name}: {took:.1}s\n  {}", phases.join("\n  "));
+        timings.push((name, took));
+    }
+    let (base, scaled) = (timings[0].1, timings[1].1);
+    eprintln!(
+        "prove scale: example {base:.1}s (target <= 20 s), 20 accesses {scaled:.1}s (target <= 60 s), ratio {:.1}x",
+        scaled / base
+    );
+    Ok(())
+}

@@ -207,7 +207,9 @@ fn prove(args: &ProveArgs, prepared: &Prepared) -> anyhow::Result<bool> {
         junit: None,
         verbose: args.verbose,
     };
+    let began = std::time::Instant::now();
     let outcome = scenarios::runner::run(&run_options, false).map_err(anyhow::Error::msg)?;
+    eprintln!("timing: scenarios {:.1}s", began.elapsed().as_secs_f64());
     localstack.stop();
     let mut accesses = outcome.proofs;
     // A feature whose scenarios never reached an access step proves nothing.

@@ -15,6 +15,7 @@ use crate::{Keys, World};
 use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
 use cucumber::gherkin::Step;
 use cucumber::{given, then, when};
+use futures::StreamExt as _;
 use prove::feature::RowExpectation;
 use prove::identity::{IssuerChoice, OTHER_AUDIENCE};
 use prove::intent::{AccessIntent, IdentityIntent};
@@ -616,7 +617,7 @@ async fn matrix(world: &mut World, access: String, step: &Step) {
         col("why"),
     );
     let store_region = provider(world).store.region.clone();
-    let mut rows = Vec::new();
+    let mut requests = Vec::new();
     for row in table.rows.iter().skip(1) {
         let cell_text = |i: usize| row[i].trim().to_string();
         let expectation = RowExpectation::parse(&cell_text(c_expected)).unwrap_or_else(|| {
@@ -639,50 +640,17 @@ async fn matrix(world: &mut World, access: String, step: &Step) {
             key,
             origin: cell_text(c_why),
         };
-        let mut cells = Vec::new();
-        match ensure_seeded(world, &loaded, &secret).await {
-            Err(e) => {
-                for action in MATRIX_ACTIONS {
-                    cells.push(Cell {
-                        action: action.into(),
-                        expected: expectation.allows(action),
-                        observed: Observed::Error {
-                            message: format!("seeding failed: {e}"),
-                        },
-                        decided_by: String::new(),
-                    });
-                }
-            }
-            Ok(seeded) => {
-                // ESO names secrets of its own account and region; others only by ARN.
-                let id = if secret.account == world.account && secret.region == store_region {
-                    secret.name.clone()
-                } else {
-                    seeded.arn.clone()
-                };
-                for action in MATRIX_ACTIONS {
-                    let observed = match provider(world).call(action, &id).await {
-                        Ok(()) => Observed::Allowed,
-                        Err(e) => observed_of(&e),
-                    };
-                    cells.push(Cell {
-                        action: action.into(),
-                        expected: expectation.allows(action),
-                        observed,
-                        decided_by: seeded.arn.clone(),
-                    });
-                }
-            }
-        }
-        rows.push(MatrixRow {
-            secret: secret.name,
-            account: secret.account,
-            region: secret.region,
-            key: secret.key.map(|k| k.arn),
-            why: secret.origin,
-            cells,
-        });
+        requests.push((secret, expectation));
     }
+    // Rows are independent: several in flight keep LocalStack and the gateway busy.
+    let world_ref: &World = world;
+    let rows: Vec<MatrixRow> = futures::stream::iter(requests)
+        .map(|(secret, expectation)| {
+            matrix_row(world_ref, &loaded, &store_region, secret, expectation)
+        })
+        .buffered(MATRIX_CONCURRENCY)
+        .collect()
+        .await;
     // The gateway's deciding statements, from its decision log (the ARN stands in the
     // cell until then).
     let hint = principal_hint(world, &loaded, &access);
@@ -690,6 +658,7 @@ async fn matrix(world: &mut World, access: String, step: &Step) {
         .await
         .handle()
         .decisions();
+    let mut rows = rows;
     let mut by_call: HashMap<(String, String), String> = HashMap::new();
     for d in decisions.iter().filter(|d| d.principal.contains(&hint)) {
         let why = if d.deciding_statements.is_empty() {
@@ -743,6 +712,70 @@ async fn matrix(world: &mut World, access: String, step: &Step) {
         mismatches.len(),
         mismatches.join("\n")
     );
+}
+
+/// Rows of the access matrix tried at once.
+const MATRIX_CONCURRENCY: usize = 2;
+
+/// Seeds one secret (once per run) and tries the four actions on it with ESO's
+/// credentials; the cell's `decided_by` holds the secret's ARN until the decisions are
+/// looked up.
+async fn matrix_row(
+    world: &World,
+    loaded: &Loaded,
+    store_region: &str,
+    secret: SeededSecret,
+    expectation: RowExpectation,
+) -> MatrixRow {
+    let cells = match ensure_seeded(world, loaded, &secret).await {
+        Err(e) => MATRIX_ACTIONS
+            .iter()
+            .map(|action| Cell {
+                action: action.to_string(),
+                expected: expectation.allows(action),
+                observed: Observed::Error {
+                    message: format!("seeding failed: {e}"),
+                },
+                decided_by: String::new(),
+            })
+            .collect(),
+        Ok(seeded) => {
+            // ESO names secrets of its own account and region; others only by ARN.
+            let id = if secret.account == world.account && secret.region == store_region {
+                secret.name.clone()
+            } else {
+                seeded.arn.clone()
+            };
+            let calls = MATRIX_ACTIONS.map(|action| {
+                let id = id.clone();
+                async move {
+                    match provider(world).call(action, &id).await {
+                        Ok(()) => Observed::Allowed,
+                        Err(e) => observed_of(&e),
+                    }
+                }
+            });
+            let observed = futures::future::join_all(calls).await;
+            MATRIX_ACTIONS
+                .iter()
+                .zip(observed)
+                .map(|(action, observed)| Cell {
+                    action: action.to_string(),
+                    expected: expectation.allows(action),
+                    observed,
+                    decided_by: seeded.arn.clone(),
+                })
+                .collect()
+        }
+    };
+    MatrixRow {
+        secret: secret.name,
+        account: secret.account,
+        region: secret.region,
+        key: secret.key.map(|k| k.arn),
+        why: secret.origin,
+        cells,
+    }
 }
 
 fn sts_client(world: &World, region: &str) -> aws_sdk_sts::Client {
