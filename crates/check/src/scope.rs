@@ -346,7 +346,8 @@ fn prove_group(
             (
                 Rule::ScopeNarrower,
                 format!(
-                    "{short_actions}: the intended secret `{name}`{where_} is not readable ({why}); intent: {intent_text}"
+                    "{short_actions}: the intended secret `{name}`{where_} is not readable ({why}); intent: {intent_text} (ARN {})",
+                    witness.text
                 ),
             )
         } else {
