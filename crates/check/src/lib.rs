@@ -18,6 +18,7 @@ pub mod artifacts;
 pub mod automata;
 pub mod error;
 pub mod findings;
+pub mod input;
 pub mod languages;
 pub mod lint;
 pub mod output;

@@ -121,7 +121,6 @@ pub fn sarif(report: &Report, prefix: Option<&str>) -> Value {
         "runs": [{
             "tool": { "driver": {
                 "name": "sma check",
-                "informationUri": "https://github.com/external-secrets/external-secrets",
                 "version": env!("CARGO_PKG_VERSION"),
                 "rules": rules
             }},

@@ -367,7 +367,12 @@ fn prove_group(
             })
             .at(
                 denying.map(|s| s.doc.describe_statement(s.index)),
-                denying.map(|s| s.doc.location(s.index)),
+                // Without a Deny, point at where the grant is missing: the first
+                // statement for these actions, else the policy's first statement.
+                denying
+                    .or(statements.first())
+                    .map(|s| s.doc.location(s.index))
+                    .or_else(|| docs.first().map(|d| d.location(0))),
             );
         finding.actions = action_names.clone();
         findings.push(finding);

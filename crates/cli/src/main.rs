@@ -3,6 +3,7 @@
 //!
 //! This binary is thin: every subcommand parses its flags and calls a library crate.
 
+mod check;
 mod gateway;
 mod generate;
 mod simulate;
@@ -22,6 +23,9 @@ struct Cli {
 enum Command {
     /// Render CloudFormation, IAM policy and ESO manifests for each access.
     Generate(Box<generate::GenerateArgs>),
+    /// Prove offline, for every possible secret name, that each access reads nothing
+    /// outside its intent and its role trusts only ESO (exit 0 clean, 1 findings, 2 error).
+    Check(check::CheckArgs),
     /// Evaluate authorization cases (JSON Lines in, one JSON line out per case).
     Simulate(simulate::SimulateArgs),
     /// Serve the IAM-enforcing gateway in front of LocalStack.
@@ -31,6 +35,12 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Check(args) => {
+            return check::run(args).unwrap_or_else(|error| {
+                eprintln!("error: {error:#}");
+                ExitCode::from(2)
+            })
+        }
         Command::Generate(args) => generate::run(*args),
         Command::Simulate(args) => simulate::run(args),
         Command::Gateway(args) => gateway::run(args),
