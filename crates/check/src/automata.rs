@@ -7,6 +7,33 @@
 //! string is covered.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// A fast multiplicative hasher for product states (bit sets); not DoS-resistant,
+/// which does not matter for keys the proof builds itself.
+#[derive(Default)]
+struct StateHasher(u64);
+
+impl Hasher for StateHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+    fn write_u64(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn write_usize(&mut self, word: usize) {
+        self.write_u64(word as u64);
+    }
+}
+
+type StateMap = HashMap<Vec<u64>, usize, BuildHasherDefault<StateHasher>>;
 
 /// A set of ASCII characters (bit `c` set for character code `c`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -199,16 +226,29 @@ impl Nfa {
     pub fn compile(&self, alphabet: &Alphabet) -> CompiledNfa {
         let n = self.edges.len();
         let words = n.div_ceil(64).max(1);
-        let closure = |set: &mut Vec<u64>| {
-            let mut stack: Vec<usize> = (0..n).filter(|&s| bit(set, s)).collect();
-            while let Some(s) = stack.pop() {
-                for &t in &self.epsilon[s] {
-                    if !bit(set, t) {
-                        set_bit(set, t);
+        // ε-closure of every state, once (depth-first over ε-edges).
+        let mut closures = vec![0u64; n * words];
+        for s in 0..n {
+            let mut stack = vec![s];
+            let own = &mut closures[s * words..(s + 1) * words];
+            set_bit(own, s);
+            while let Some(x) = stack.pop() {
+                for &t in &self.epsilon[x] {
+                    if !bit(own, t) {
+                        set_bit(own, t);
                         stack.push(t);
                     }
                 }
             }
+        }
+        let closure = |set: &mut Vec<u64>| {
+            let mut out = vec![0u64; words];
+            for s in (0..n).filter(|&s| bit(set, s)) {
+                for (o, c) in out.iter_mut().zip(&closures[s * words..(s + 1) * words]) {
+                    *o |= c;
+                }
+            }
+            *set = out;
         };
         // Co-reachability (reverse search from accepting states over all edges).
         let mut reverse: Vec<Vec<usize>> = vec![Vec::new(); n];
@@ -241,18 +281,20 @@ impl Nfa {
         let atoms = alphabet.atoms.len();
         let mut delta = vec![0u64; n * atoms * words];
         for s in 0..n {
-            for (a, atom) in alphabet.atoms.iter().enumerate() {
-                let mut next = vec![0u64; words];
-                for &(set, t) in &self.edges[s] {
+            for &(set, t) in &self.edges[s] {
+                let target = &closures[t * words..(t + 1) * words];
+                for (a, atom) in alphabet.atoms.iter().enumerate() {
+                    // Atoms refine every edge set: meeting one means containing it.
                     if !set.intersect(*atom).is_empty() {
-                        // Atoms refine every edge set: meeting one means containing it.
-                        set_bit(&mut next, t);
+                        let at = (s * atoms + a) * words;
+                        for (d, (c, l)) in delta[at..at + words]
+                            .iter_mut()
+                            .zip(target.iter().zip(&live))
+                        {
+                            *d |= c & l;
+                        }
                     }
                 }
-                closure(&mut next);
-                trim(&mut next);
-                let at = (s * atoms + a) * words;
-                delta[at..at + words].copy_from_slice(&next);
             }
         }
         let mut start = vec![0u64; words];
@@ -275,6 +317,16 @@ impl Nfa {
             accept,
             delta,
         }
+    }
+
+    /// The same automaton with every edge set replaced by `f(set)`.
+    pub fn map_sets(mut self, f: impl Fn(CharSet) -> CharSet) -> Nfa {
+        for edges in &mut self.edges {
+            for (set, _) in edges.iter_mut() {
+                *set = f(*set);
+            }
+        }
+        self
     }
 
     /// Every character set used on an edge (input of [`Alphabet::new`]).
@@ -322,25 +374,36 @@ impl Alphabet {
             }
             atoms = refined;
         }
-        let rank = |c: char| PREFERENCE.find(c).unwrap_or(PREFERENCE.len() + c as usize);
+        let mut ranks = [0usize; 128];
+        for (c, rank) in ranks.iter_mut().enumerate() {
+            *rank = PREFERENCE.len() + c;
+        }
+        for (i, c) in PREFERENCE.bytes().enumerate() {
+            ranks[c as usize] = i;
+        }
+        let rank = |c: char| ranks[c as usize & 127];
         let mut with_rep: Vec<(CharSet, char)> = atoms
             .into_iter()
             .map(|atom| {
-                let rep = (0u8..128)
-                    .map(char::from)
-                    .filter(|c| atom.contains(*c))
-                    .min_by_key(|c| rank(*c))
-                    .unwrap_or('?');
+                let mut bits = atom.0;
+                let mut rep = '?';
+                while bits != 0 {
+                    let c = char::from(bits.trailing_zeros() as u8);
+                    bits &= bits - 1;
+                    if rep == '?' || rank(c) < rank(rep) {
+                        rep = c;
+                    }
+                }
                 (atom, rep)
             })
             .collect();
         with_rep.sort_by_key(|(_, rep)| rank(*rep));
         let mut atom_of = [u8::MAX; 128];
         for (i, (atom, _)) in with_rep.iter().enumerate() {
-            for c in 0u8..128 {
-                if atom.contains(char::from(c)) {
-                    atom_of[c as usize] = i as u8;
-                }
+            let mut bits = atom.0;
+            while bits != 0 {
+                atom_of[bits.trailing_zeros() as usize] = i as u8;
+                bits &= bits - 1;
             }
         }
         Alphabet {
@@ -516,7 +579,18 @@ pub fn shortest_witness(
     let dead_in = |state: &[u64], i: usize| state[slice(i)].iter().all(|w| *w == 0);
     let accepts_in = |state: &[u64], i: usize| components[i].accepts_set(&state[slice(i)]);
 
-    let mut index: HashMap<Vec<u64>, usize> = HashMap::new();
+    let required: Vec<usize> = match formula {
+        Formula::All(terms) => terms
+            .iter()
+            .filter_map(|t| match t {
+                Formula::Component(i) => Some(*i),
+                _ => None,
+            })
+            .collect(),
+        Formula::Component(i) => vec![*i],
+        _ => Vec::new(),
+    };
+    let mut index = StateMap::default();
     let mut states: Vec<Vec<u64>> = Vec::new();
     let mut parent: Vec<(usize, usize)> = Vec::new();
     if formula.settled(&|i| dead_in(&start, i)) == Some(false) {
@@ -527,8 +601,9 @@ pub fn shortest_witness(
     parent.push((usize::MAX, 0));
     let mut head = 0;
     let mut next = vec![0u64; width];
+    let mut current = vec![0u64; width];
     while head < states.len() {
-        let current = states[head].clone();
+        current.copy_from_slice(&states[head]);
         if formula.eval(&|i| accepts_in(&current, i)) {
             let mut atoms = Vec::new();
             let mut at = head;
@@ -546,8 +621,20 @@ pub fn shortest_witness(
                 .collect();
             return Ok(Some(Witness { text, accepted_by }));
         }
-        for atom in 0..alphabet.len() {
+        'atoms: for atom in 0..alphabet.len() {
+            // Components the formula requires step first: most atoms kill one of them
+            // (the universe's fixed ARN prefix), and then the others need no step.
+            for &i in &required {
+                let range = slice(i);
+                components[i].step(&current[range.clone()], atom, &mut next[range.clone()]);
+                if next[range].iter().all(|w| *w == 0) {
+                    continue 'atoms;
+                }
+            }
             for (i, c) in components.iter().enumerate() {
+                if required.contains(&i) {
+                    continue;
+                }
                 let range = slice(i);
                 c.step(&current[range.clone()], atom, &mut next[range]);
             }

@@ -23,9 +23,11 @@ pub fn alphanumeric() -> CharSet {
         .union(CharSet::range('0', '9'))
 }
 
-/// Every character a secret ARN can contain.
+/// Every character of the proof's ARN strings (with [`SUFFIX_SEPARATOR`]).
 pub fn arn_chars() -> CharSet {
-    name_chars().union(CharSet::single(':'))
+    name_chars()
+        .union(CharSet::single(':'))
+        .union(CharSet::single(SUFFIX_SEPARATOR))
 }
 
 /// The directions of AWS region codes (`eu-west-3`, `ap-southeast-2`, `us-gov-east-1`).
@@ -40,6 +42,24 @@ const REGION_DIRECTIONS: &[&str] = &[
     "southeast",
     "southwest",
 ];
+
+/// Stands for the `-` that separates a secret's name from AWS's six random characters
+/// in the proof's strings (not a secret-name character). With it the universe knows
+/// where the suffix starts without guessing, which keeps the product small; every
+/// policy or intent language reads it as a `-` ([`with_suffix_separator`]), so the
+/// proof stays exact, and witnesses print it back as `-`.
+pub const SUFFIX_SEPARATOR: char = '#';
+
+/// A language over ARNs, made to read [`SUFFIX_SEPARATOR`] wherever it reads `-`.
+pub fn with_suffix_separator(nfa: Nfa) -> Nfa {
+    nfa.map_sets(|set| {
+        if set.contains('-') {
+            set.union(CharSet::single(SUFFIX_SEPARATOR))
+        } else {
+            set
+        }
+    })
+}
 
 /// Where the secrets of one access live: partition and account (the proof covers every
 /// region), and the access's own region.
@@ -72,7 +92,8 @@ impl SecretSpace {
     }
 
     /// Every secret ARN of the account in the access's region:
-    /// `prefix NAME - XXXXXX` with NAME of 1 or more name characters.
+    /// `prefix NAME # XXXXXX` with NAME of 1 or more name characters (`#` is
+    /// [`SUFFIX_SEPARATOR`], standing for the `-` before AWS's suffix).
     pub fn universe_in_region(&self) -> Nfa {
         Nfa::literal(&self.secret_prefix()).then(secret_tail())
     }
@@ -91,6 +112,10 @@ impl SecretSpace {
     /// scope → every secret of the region; the automatic setup → every secret of the
     /// account in every region.
     pub fn intent(&self, scope: &SecretScope) -> Nfa {
+        with_suffix_separator(self.intent_over_arns(scope))
+    }
+
+    fn intent_over_arns(&self, scope: &SecretScope) -> Nfa {
         let any = || Nfa::star_of(CharSet::ANY);
         match scope {
             SecretScope::EntireAccount => self.universe_any_region(),
@@ -100,17 +125,18 @@ impl SecretSpace {
                 prefixes,
                 arn_patterns,
             } => {
-                let prefix = self.secret_prefix();
-                let names = names.iter().map(|n| {
-                    Nfa::literal(&format!("{prefix}{n}-")).then(Nfa::repeat(CharSet::ANY, 6))
-                });
+                let names = names
+                    .iter()
+                    .map(|n| Nfa::literal(&format!("{n}-")).then(Nfa::repeat(CharSet::ANY, 6)));
                 let prefixes = prefixes
                     .iter()
-                    .map(|p| Nfa::literal(&format!("{prefix}{p}")).then(any()));
-                // Validated: literal partition/region/account/`secret:` and a name glob
-                // without colons, so the per-part rules reduce to one glob.
-                let patterns = arn_patterns.iter().map(|p| plain_glob(p.as_str()));
-                Nfa::any_of(names.chain(prefixes).chain(patterns))
+                    .map(|p| Nfa::literal(p.as_str()).then(any()));
+                // Validated: this access's partition, region and account, `secret:` and a
+                // name glob without colons, so the per-part rules reduce to one glob on
+                // the name part.
+                let patterns = arn_patterns.iter().map(|p| plain_glob(p.name_pattern()));
+                Nfa::literal(&self.secret_prefix())
+                    .then(Nfa::any_of(names.chain(prefixes).chain(patterns)))
             }
         }
     }
@@ -119,7 +145,7 @@ impl SecretSpace {
 fn secret_tail() -> Nfa {
     Nfa::class(name_chars())
         .then(Nfa::star_of(name_chars()))
-        .then(Nfa::literal("-"))
+        .then(Nfa::class(CharSet::single(SUFFIX_SEPARATOR)))
         .then(Nfa::repeat(alphanumeric(), 6))
 }
 

@@ -25,7 +25,9 @@ use crate::artifacts::PolicyDoc;
 use crate::automata::{shortest_witness, Alphabet, CompiledNfa, Formula, Nfa, Witness};
 use crate::error::CheckError;
 use crate::findings::{Finding, Rule};
-use crate::languages::{arn_chars, has_variable, resource_nfa, SecretSpace};
+use crate::languages::{
+    arn_chars, has_variable, resource_nfa, with_suffix_separator, SecretSpace, SUFFIX_SEPARATOR,
+};
 
 /// The Secrets Manager actions that read one secret, granted by sma's setups.
 pub const SCOPED_READ_ACTIONS: [&str; 4] = [
@@ -191,7 +193,9 @@ fn prove_group(
         let component = if variable {
             None
         } else {
-            let nfa = Nfa::any_of(resources.patterns.iter().filter_map(resource_nfa));
+            let nfa = with_suffix_separator(Nfa::any_of(
+                resources.patterns.iter().filter_map(resource_nfa),
+            ));
             nfas.push(nfa);
             Some(nfas.len() - 1)
         };
@@ -235,7 +239,12 @@ fn prove_group(
                 }
             })?;
         // Names longer than AWS allows cannot exist: beyond them the language is empty.
-        Ok(found.filter(|w| region_and_name(&w.text).1.len() <= MAX_NAME_LEN))
+        Ok(found
+            .map(|mut w| {
+                w.text = w.text.replace(SUFFIX_SEPARATOR, "-");
+                w
+            })
+            .filter(|w| region_and_name(&w.text).1.len() <= MAX_NAME_LEN))
     };
     let uncertain = statements.iter().any(|s| s.uncertain);
     let readings: &[Reading] = if uncertain {
@@ -262,20 +271,28 @@ fn prove_group(
 
     // Broader: something allowed outside the intent; the access's region first, so that
     // a counterexample reads as a secret next to the intended ones.
-    let other_region = Formula::All(vec![
-        Formula::Component(ANY_REGION),
-        Formula::Component(IN_REGION).negate(),
-    ]);
     'broader: for &reading in readings {
-        for universe in [Formula::Component(IN_REGION), other_region.clone()] {
+        // One search over every region proves emptiness; when it finds a secret in
+        // another region, a second search looks for one next to the intended secrets.
+        for universe in [Formula::Component(ANY_REGION)] {
             let formula = Formula::All(vec![
                 universe,
                 allowed(reading),
                 Formula::Component(INTENT).negate(),
             ]);
-            let Some(witness) = search(formula)? else {
-                continue;
+            let Some(mut witness) = search(formula)? else {
+                continue 'broader;
             };
+            if region_and_name(&witness.text).0 != space.region {
+                let in_region = Formula::All(vec![
+                    Formula::Component(IN_REGION),
+                    allowed(reading),
+                    Formula::Component(INTENT).negate(),
+                ]);
+                if let Some(nearer) = search(in_region)? {
+                    witness = nearer;
+                }
+            }
             let (region, name) = region_and_name(&witness.text);
             let granting = statements.iter().find(|s| {
                 s.effect == Effect::Allow && s.applies(reading) && s.covers_witness(&witness)
