@@ -4,7 +4,9 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 
-fn config(accesses: usize) -> String {
+/// A cluster of `accesses` accesses; `raw` is the name glob of each one's raw ARN
+/// pattern (`{i}` replaced by the access number).
+fn config(accesses: usize, raw: &str) -> String {
     let mut text = String::from(
         "cluster:\n  name: bench\n  cloud: aws\n  account_id: \"123456789012\"\n  region: eu-west-3\n  oidc_issuer: https://oidc.eks.eu-west-3.amazonaws.com/id/EXAMPLE\naccesses:\n",
     );
@@ -17,7 +19,8 @@ fn config(accesses: usize) -> String {
             "static-credentials"
         };
         text.push_str(&format!(
-            "  - name: access-{i}\n    setup: {setup}\n    secrets:\n      names: [team-{i}/db, team-{i}/api-key]\n      prefixes: [team-{i}/app/, shared-{i}]\n      arn_patterns: [\"arn:aws:secretsmanager:eu-west-3:123456789012:secret:legacy-{i}/*-??????\"]\n    kms_key_arns: [\"arn:aws:kms:eu-west-3:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab\"]\n"
+            "  - name: access-{i}\n    setup: {setup}\n    secrets:\n      names: [team-{i}/db, team-{i}/api-key]\n      prefixes: [team-{i}/app/, shared-{i}]\n      arn_patterns: [\"arn:aws:secretsmanager:eu-west-3:123456789012:secret:{}\"]\n    kms_key_arns: [\"arn:aws:kms:eu-west-3:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab\"]\n",
+            raw.replace("{i}", &i.to_string())
         ));
     }
     text
@@ -25,8 +28,12 @@ fn config(accesses: usize) -> String {
 
 fn bench(c: &mut Criterion) {
     let templates = templates::Templates::embedded().unwrap();
-    let one = model::parse(&config(1)).unwrap();
-    let hundred = model::parse(&config(100)).unwrap();
+    // Raw patterns like the examples' (`shared/tls-??????`), and the costly shape: a
+    // `*` followed by AWS's suffix (`*-??????`), whose automaton tracks the last seven
+    // characters.
+    let one = model::parse(&config(1, "legacy-{i}/tls-??????")).unwrap();
+    let star_suffix = model::parse(&config(2, "legacy-{i}/*-??????")).unwrap();
+    let hundred = model::parse(&config(100, "legacy-{i}/tls-??????")).unwrap();
     let automatic = model::parse(
         "cluster:\n  name: b\n  cloud: aws\n  account_id: \"123456789012\"\n  region: eu-west-3\n  oidc_issuer: https://oidc.eks.eu-west-3.amazonaws.com/id/EXAMPLE\naccesses:\n  - name: all\n    setup: automatic\n",
     )

@@ -121,17 +121,32 @@ pub fn check_access(access: &Access, artifacts: &[Artifact]) -> Result<Vec<Findi
     let space = languages::SecretSpace::of(access);
     let mut findings = Vec::new();
 
-    findings.extend(scope::prove_scope(name, &space, &access.scope, &[&policy])?);
+    let policy_findings = scope::prove_scope(name, &space, &access.scope, &[&policy])?;
     let template_identity: Vec<&PolicyDoc> = template_docs
         .iter()
         .filter(|d| d.role == PolicyRole::Identity)
         .collect();
-    findings.extend(scope::prove_scope(
-        name,
-        &space,
-        &access.scope,
-        &template_identity,
-    )?);
+    match template_identity.as_slice() {
+        // The template carries the same policy (as sma generates it): same proof, the
+        // findings only move to the template's statements.
+        [same] if same.policy == policy.policy => {
+            let moved: Vec<Finding> = policy_findings
+                .iter()
+                .map(|f| relocate(f.clone(), &policy, same))
+                .collect();
+            findings.extend(policy_findings);
+            findings.extend(moved);
+        }
+        _ => {
+            findings.extend(policy_findings);
+            findings.extend(scope::prove_scope(
+                name,
+                &space,
+                &access.scope,
+                &template_identity,
+            )?);
+        }
+    }
 
     if let Identity::Role {
         oidc_issuer,
@@ -164,4 +179,23 @@ pub fn check_access(access: &Access, artifacts: &[Artifact]) -> Result<Vec<Findi
         findings.extend(lint::lint_policy(name, doc));
     }
     Ok(findings)
+}
+
+/// A finding about statement `i` of `from` made about statement `i` of `to` (the same
+/// policy in another file).
+fn relocate(mut finding: Finding, from: &PolicyDoc, to: &PolicyDoc) -> Finding {
+    let count = from.policy.statements().len();
+    let index = (0..count).find(|&i| {
+        finding.statement.as_deref() == Some(from.describe_statement(i).as_str())
+            || (finding.statement.is_none() && finding.location.as_ref() == Some(&from.location(i)))
+    });
+    if let Some(i) = index {
+        if finding.statement.is_some() {
+            finding.statement = Some(to.describe_statement(i));
+        }
+        finding.location = Some(to.location(i));
+    } else {
+        finding.location = Some(to.location(0));
+    }
+    finding
 }
