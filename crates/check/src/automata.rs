@@ -515,6 +515,15 @@ impl Formula {
         }
     }
 
+    /// Marks the components the formula reads.
+    fn components(&self, used: &mut [bool]) {
+        match self {
+            Formula::Component(i) => used[*i] = true,
+            Formula::Not(f) => f.components(used),
+            Formula::All(fs) | Formula::AnyOf(fs) => fs.iter().for_each(|f| f.components(used)),
+        }
+    }
+
     /// The value for every continuation, when already decided: a component whose state
     /// set is empty never accepts again (`dead(i)`); a live one is unknown.
     fn settled(&self, dead: &dyn Fn(usize) -> bool) -> Option<bool> {
@@ -574,7 +583,20 @@ pub fn shortest_witness(
         })
         .collect();
     let width: usize = components.iter().map(|c| c.words).sum();
-    let start: Vec<u64> = components.iter().flat_map(|c| c.start.clone()).collect();
+    // Components the formula never reads are not stepped (their bits stay empty).
+    let mut used = vec![false; components.len()];
+    formula.components(&mut used);
+    let start: Vec<u64> = components
+        .iter()
+        .zip(&used)
+        .flat_map(|(c, used)| {
+            if *used {
+                c.start.clone()
+            } else {
+                vec![0; c.words]
+            }
+        })
+        .collect();
     let slice = |i: usize| offsets[i]..offsets[i] + components[i].words;
     let dead_in = |state: &[u64], i: usize| state[slice(i)].iter().all(|w| *w == 0);
     let accepts_in = |state: &[u64], i: usize| components[i].accepts_set(&state[slice(i)]);
@@ -632,7 +654,7 @@ pub fn shortest_witness(
                 }
             }
             for (i, c) in components.iter().enumerate() {
-                if required.contains(&i) {
+                if required.contains(&i) || !used[i] {
                     continue;
                 }
                 let range = slice(i);
