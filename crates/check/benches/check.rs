@@ -41,6 +41,7 @@ fn bench(c: &mut Criterion) {
     for (name, plan) in [
         ("check_one_role_arn_access", &one),
         ("check_one_automatic_access", &automatic),
+        ("check_two_accesses_with_star_suffix_patterns", &star_suffix),
     ] {
         c.bench_function(name, |b| {
             b.iter(|| {

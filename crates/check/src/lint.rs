@@ -109,10 +109,7 @@ pub fn lint_policy(access: &str, doc: &PolicyDoc) -> Vec<Finding> {
         if allow
             && statement.matches_action("secretsmanager:ListSecrets")
             && !resources.negated
-            && !resources
-                .patterns
-                .iter()
-                .any(|p| *p == ResourcePattern::Any)
+            && !resources.patterns.contains(&ResourcePattern::Any)
         {
             findings.push(at(Finding::new(
                 Rule::LintListSecretsScoped,
