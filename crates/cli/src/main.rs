@@ -3,6 +3,7 @@
 //!
 //! This binary is thin: every subcommand parses its flags and calls a library crate.
 
+mod check;
 mod gateway;
 mod generate;
 mod prove;
@@ -28,6 +29,9 @@ enum Command {
     /// Merge the reports of `sma prove --shard` runs.
     #[command(subcommand)]
     Report(ReportCommand),
+    /// Prove offline, for every possible secret name, that each access reads nothing
+    /// outside its intent and its role trusts only ESO (exit 0 clean, 1 findings, 2 error).
+    Check(check::CheckArgs),
     /// Evaluate authorization cases (JSON Lines in, one JSON line out per case).
     Simulate(simulate::SimulateArgs),
     /// Serve the IAM-enforcing gateway in front of LocalStack.
@@ -45,6 +49,12 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Prove(args) => return prove::run(*args),
         Command::Report(ReportCommand::Merge(args)) => return prove::merge(args),
+        Command::Check(args) => {
+            return check::run(args).unwrap_or_else(|error| {
+                eprintln!("error: {error:#}");
+                ExitCode::from(2)
+            })
+        }
         Command::Generate(args) => generate::run(*args),
         Command::Simulate(args) => simulate::run(args),
         Command::Gateway(args) => gateway::run(args),

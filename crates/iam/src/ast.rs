@@ -144,7 +144,7 @@ pub(crate) struct PrincipalClause {
 
 /// One principal named in a policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum PrincipalEntry {
+pub enum PrincipalEntry {
     /// `"*"` or `{"AWS": "*"}`: everyone.
     Any,
     /// `"AWS": "123456789012"` or `"AWS": "arn:aws:iam::123456789012:root"`: the whole account.

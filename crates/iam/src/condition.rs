@@ -339,6 +339,11 @@ impl Condition {
         })
     }
 
+    /// The compiled policy values (read by [`crate::view`]).
+    pub(crate) fn values(&self) -> &Values {
+        &self.values
+    }
+
     /// Evaluates the condition against the request context.
     pub(crate) fn eval<L: Lookup + ?Sized>(&self, ctx: &L) -> Tri {
         let request = ctx.values(&self.key).filter(|v| !v.is_empty());

@@ -31,6 +31,7 @@ pub mod principal;
 pub mod request;
 pub mod simulate;
 pub mod variables;
+pub mod view;
 pub mod wildcard;
 
 pub use arn::{matches_pattern, Arn, ArnError};

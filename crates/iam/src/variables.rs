@@ -119,6 +119,11 @@ impl Template {
         Ok(Template { fixed, parts })
     }
 
+    /// The pieces of the template, in order (read by [`crate::view`]).
+    pub(crate) fn parts(&self) -> &[Part] {
+        &self.parts
+    }
+
     /// Whether the template ends with a `*` wildcard.
     pub(crate) fn ends_with_star(&self) -> bool {
         matches!(self.parts.last(), Some(Part::Star))

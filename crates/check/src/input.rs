@@ -1,0 +1,37 @@
+//! The thin I/O layer: reading artifacts and waivers from disk. Everything else in the
+//! crate is pure.
+
+use std::path::Path;
+
+use crate::error::CheckError;
+use crate::waivers::{parse_waivers, Waiver};
+use crate::{Artifact, CLOUDFORMATION_FILE, POLICY_FILE};
+
+fn read(path: &Path) -> Result<String, CheckError> {
+    std::fs::read_to_string(path).map_err(|source| CheckError::Read {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// Reads the artifacts of every access of `plan` from a directory laid out as `sma
+/// generate` writes it (`<dir>/<access>/iam-policy.json`, `…/cloudformation.yaml`),
+/// for files that were committed or edited by hand.
+pub fn read_artifacts(dir: &Path, plan: &model::Plan) -> Result<Vec<Artifact>, CheckError> {
+    let mut out = Vec::new();
+    for access in &plan.accesses {
+        for file in [POLICY_FILE, CLOUDFORMATION_FILE] {
+            let relative = format!("{}/{file}", access.name);
+            out.push(Artifact {
+                contents: read(&dir.join(&relative))?,
+                path: relative,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Reads and validates a waivers file.
+pub fn read_waivers(path: &Path) -> Result<Vec<Waiver>, CheckError> {
+    parse_waivers(&path.display().to_string(), &read(path)?)
+}

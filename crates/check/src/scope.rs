@@ -1,0 +1,399 @@
+//! The scope proof (static-proof.md): for each secret read action, the secret ARNs the
+//! identity policies allow — Allow statements minus Deny statements, with `*`/`?`,
+//! `NotResource`, IAM's per-part ARN rules and the `-XXXXXX` suffix AWS appends — are
+//! compared with the intended set, as automata, over every possible secret name.
+//!
+//! Broader than the intent gives the shortest secret name outside it and the statement
+//! that grants it; narrower gives an intended secret that is unreadable. A statement
+//! with a Condition, or a Resource with a policy variable, depends on the request: the
+//! proof is then run with such statements at their widest and at their narrowest, and
+//! a result that depends on them is a `scope-unproven` finding ("holds only if …"),
+//! never a pass.
+//!
+//! `secretsmanager:BatchGetSecretValue` has no resource type of its own: AWS requires
+//! `GetSecretValue` on each secret it returns, so its reach is the `GetSecretValue`
+//! proof (Secrets Manager API reference, BatchGetSecretValue, "Required permissions":
+//! <https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_BatchGetSecretValue.html>).
+//! `ListSecrets` only works on `*` and returns metadata, not values (see `lint`).
+
+use std::collections::BTreeMap;
+
+use iam::Effect;
+use model::SecretScope;
+
+use crate::artifacts::PolicyDoc;
+use crate::automata::{shortest_witness, Alphabet, CompiledNfa, Formula, Nfa, Witness};
+use crate::error::CheckError;
+use crate::findings::{Finding, Rule};
+use crate::languages::{
+    arn_chars, has_variable, resource_nfa, with_suffix_separator, SecretSpace, SUFFIX_SEPARATOR,
+};
+
+/// The Secrets Manager actions that read one secret, granted by sma's setups.
+pub const SCOPED_READ_ACTIONS: [&str; 4] = [
+    "secretsmanager:GetSecretValue",
+    "secretsmanager:DescribeSecret",
+    "secretsmanager:GetResourcePolicy",
+    "secretsmanager:ListSecretVersionIds",
+];
+
+/// Bound on explored product states per search (far above what globs need).
+const MAX_STATES: usize = 200_000;
+
+/// Longest secret name AWS accepts.
+const MAX_NAME_LEN: usize = 512;
+
+/// One statement that applies to the actions of a group.
+struct StatementLanguage<'a> {
+    doc: &'a PolicyDoc,
+    index: usize,
+    effect: Effect,
+    negated: bool,
+    /// `None`: a policy variable in a pattern makes the language depend on the request.
+    component: Option<usize>,
+    /// Conditions (or variables) the proof cannot decide.
+    uncertain: bool,
+}
+
+/// Which reading of the undecidable statements a search uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reading {
+    /// Conditional Allows apply, conditional Denies do not: the most that is allowed.
+    Widest,
+    /// Conditional Allows do not apply, conditional Denies do: the least.
+    Narrowest,
+}
+
+const TRUE: fn() -> Formula = || Formula::All(Vec::new());
+const FALSE: fn() -> Formula = || Formula::AnyOf(Vec::new());
+
+impl StatementLanguage<'_> {
+    /// Whether the statement covers an ARN, as a formula (constants for variables).
+    fn covers(&self, reading: Reading) -> Formula {
+        match self.component {
+            Some(c) if self.negated => Formula::Component(c).negate(),
+            Some(c) => Formula::Component(c),
+            // Unknown resource: assume the worst for this reading.
+            None => match (self.effect, reading) {
+                (Effect::Allow, Reading::Widest) | (Effect::Deny, Reading::Narrowest) => TRUE(),
+                _ => FALSE(),
+            },
+        }
+    }
+
+    /// Whether the statement takes part in `reading`.
+    fn applies(&self, reading: Reading) -> bool {
+        !self.uncertain
+            || matches!(
+                (self.effect, reading),
+                (Effect::Allow, Reading::Widest) | (Effect::Deny, Reading::Narrowest)
+            )
+    }
+
+    fn covers_witness(&self, witness: &Witness) -> bool {
+        match self.component {
+            Some(c) => witness.accepted_by[c] != self.negated,
+            None => true,
+        }
+    }
+}
+
+/// What an access should read, for messages.
+pub fn describe_intent(scope: &SecretScope) -> String {
+    match scope {
+        SecretScope::EntireAccount => "every secret of the account, in every region".to_owned(),
+        SecretScope::EntireRegion => {
+            "every secret of the account in the access's region".to_owned()
+        }
+        SecretScope::Selected {
+            names,
+            prefixes,
+            arn_patterns,
+        } => {
+            let mut parts = Vec::new();
+            if !names.is_empty() {
+                let list: Vec<&str> = names.iter().map(|n| n.as_str()).collect();
+                parts.push(format!("names {}", list.join(", ")));
+            }
+            if !prefixes.is_empty() {
+                let list: Vec<&str> = prefixes.iter().map(|n| n.as_str()).collect();
+                parts.push(format!("prefixes {}", list.join(", ")));
+            }
+            if !arn_patterns.is_empty() {
+                let list: Vec<&str> = arn_patterns.iter().map(|n| n.as_str()).collect();
+                parts.push(format!("ARN patterns {}", list.join(", ")));
+            }
+            parts.join("; ")
+        }
+    }
+}
+
+/// The region and name of a secret ARN (`arn:P:secretsmanager:R:A:secret:NAME-XXXXXX`).
+fn region_and_name(arn: &str) -> (String, String) {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let region = parts.get(3).copied().unwrap_or_default().to_owned();
+    let resource = parts.get(5).copied().unwrap_or_default();
+    let name = resource.strip_prefix("secret:").unwrap_or(resource);
+    let name = &name[..name.len().saturating_sub(7)];
+    (region, name.to_owned())
+}
+
+/// Proves the identity policies `docs` of access `access` against `scope`, for every
+/// action of [`SCOPED_READ_ACTIONS`]. Actions whose statements are the same are proved
+/// once and reported together.
+pub fn prove_scope(
+    access: &str,
+    space: &SecretSpace,
+    scope: &SecretScope,
+    docs: &[&PolicyDoc],
+) -> Result<Vec<Finding>, CheckError> {
+    let mut groups: BTreeMap<Vec<(usize, usize)>, Vec<&str>> = BTreeMap::new();
+    for action in SCOPED_READ_ACTIONS {
+        let mut key = Vec::new();
+        for (d, doc) in docs.iter().enumerate() {
+            for (s, statement) in doc.policy.statements().iter().enumerate() {
+                if statement.resources().is_some() && statement.matches_action(action) {
+                    key.push((d, s));
+                }
+            }
+        }
+        groups.entry(key).or_default().push(action);
+    }
+    let mut findings = Vec::new();
+    for (key, actions) in groups {
+        findings.extend(prove_group(access, space, scope, docs, &key, &actions)?);
+    }
+    Ok(findings)
+}
+
+fn prove_group(
+    access: &str,
+    space: &SecretSpace,
+    scope: &SecretScope,
+    docs: &[&PolicyDoc],
+    key: &[(usize, usize)],
+    actions: &[&str],
+) -> Result<Vec<Finding>, CheckError> {
+    const IN_REGION: usize = 0;
+    const ANY_REGION: usize = 1;
+    const INTENT: usize = 2;
+    let mut nfas: Vec<Nfa> = vec![
+        space.universe_in_region(),
+        space.universe_any_region(),
+        space.intent(scope),
+    ];
+    let mut statements = Vec::new();
+    for &(d, s) in key {
+        let doc = docs[d];
+        let statement = &doc.policy.statements()[s];
+        let Some(resources) = statement.resources() else {
+            continue;
+        };
+        let variable = resources.patterns.iter().any(has_variable);
+        let component = if variable {
+            None
+        } else {
+            let nfa = with_suffix_separator(Nfa::any_of(
+                resources.patterns.iter().filter_map(resource_nfa),
+            ));
+            nfas.push(nfa);
+            Some(nfas.len() - 1)
+        };
+        statements.push(StatementLanguage {
+            doc,
+            index: s,
+            effect: statement.effect(),
+            negated: resources.negated,
+            component,
+            uncertain: variable || statement.has_conditions(),
+        });
+    }
+    let alphabet = Alphabet::new(
+        arn_chars(),
+        nfas.iter().flat_map(|n| n.char_sets().collect::<Vec<_>>()),
+    );
+    let compiled: Vec<CompiledNfa> = nfas.iter().map(|n| n.compile(&alphabet)).collect();
+    let components: Vec<&CompiledNfa> = compiled.iter().collect();
+    let allowed = |reading: Reading| {
+        let allows = statements
+            .iter()
+            .filter(|s| s.effect == Effect::Allow && s.applies(reading))
+            .map(|s| s.covers(reading))
+            .collect();
+        let denies = statements
+            .iter()
+            .filter(|s| s.effect == Effect::Deny && s.applies(reading))
+            .map(|s| s.covers(reading))
+            .collect();
+        Formula::All(vec![
+            Formula::AnyOf(allows),
+            Formula::AnyOf(denies).negate(),
+        ])
+    };
+    let search = |formula: Formula| -> Result<Option<Witness>, CheckError> {
+        let found =
+            shortest_witness(&alphabet, &components, &formula, MAX_STATES).map_err(|e| {
+                CheckError::ProofTooLarge {
+                    access: access.to_owned(),
+                    message: format!("scope proof of {}: {e}", actions.join(", ")),
+                }
+            })?;
+        // Names longer than AWS allows cannot exist: beyond them the language is empty.
+        Ok(found
+            .map(|mut w| {
+                w.text = w.text.replace(SUFFIX_SEPARATOR, "-");
+                w
+            })
+            .filter(|w| region_and_name(&w.text).1.len() <= MAX_NAME_LEN))
+    };
+    let uncertain = statements.iter().any(|s| s.uncertain);
+    let readings: &[Reading] = if uncertain {
+        &[Reading::Narrowest, Reading::Widest]
+    } else {
+        &[Reading::Narrowest]
+    };
+    let action_names: Vec<String> = actions.iter().map(|a| a.to_string()).collect();
+    let short_actions = actions
+        .iter()
+        .map(|a| a.trim_start_matches("secretsmanager:"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let intent_text = describe_intent(scope);
+    let uncertain_labels = || {
+        statements
+            .iter()
+            .filter(|s| s.uncertain)
+            .map(|s| s.doc.describe_statement(s.index))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let mut findings = Vec::new();
+
+    // Broader: something allowed outside the intent, in any region; a counterexample in
+    // the access's own region is preferred, so that it reads next to the intended ones.
+    for &reading in readings {
+        // One search over every region proves emptiness; when it finds a secret in
+        // another region, a second search looks for one next to the intended secrets.
+        {
+            let formula = Formula::All(vec![
+                Formula::Component(ANY_REGION),
+                allowed(reading),
+                Formula::Component(INTENT).negate(),
+            ]);
+            let Some(mut witness) = search(formula)? else {
+                continue;
+            };
+            if region_and_name(&witness.text).0 != space.region {
+                let in_region = Formula::All(vec![
+                    Formula::Component(IN_REGION),
+                    allowed(reading),
+                    Formula::Component(INTENT).negate(),
+                ]);
+                if let Some(nearer) = search(in_region)? {
+                    witness = nearer;
+                }
+            }
+            let (region, name) = region_and_name(&witness.text);
+            let granting = statements.iter().find(|s| {
+                s.effect == Effect::Allow && s.applies(reading) && s.covers_witness(&witness)
+            });
+            let where_ = if region == space.region {
+                String::new()
+            } else {
+                format!(" in region {region}")
+            };
+            let (rule, message) = if reading == Reading::Narrowest {
+                (
+                    Rule::ScopeBroader,
+                    format!(
+                        "{short_actions} allowed on secret `{name}`{where_}, outside the intent ({intent_text}); it is the shortest such name (ARN {})",
+                        witness.text
+                    ),
+                )
+            } else {
+                (
+                    Rule::ScopeUnproven,
+                    format!(
+                        "nothing outside the intent ({intent_text}) is readable by {short_actions} only if the conditions or policy variables of {} exclude secret `{name}`{where_} (ARN {})",
+                        uncertain_labels(),
+                        witness.text
+                    ),
+                )
+            };
+            let mut finding = Finding::new(rule, access, message)
+                .with_counterexample(if where_.is_empty() {
+                    name
+                } else {
+                    format!("{name}{where_}")
+                })
+                .at(
+                    granting.map(|s| s.doc.describe_statement(s.index)),
+                    granting.map(|s| s.doc.location(s.index)),
+                );
+            finding.actions = action_names.clone();
+            findings.push(finding);
+            break;
+        }
+    }
+
+    // Narrower: an intended secret that is not allowed even at the widest reading.
+    for &reading in readings.iter().rev() {
+        let formula = Formula::All(vec![
+            Formula::Component(ANY_REGION),
+            Formula::Component(INTENT),
+            allowed(reading).negate(),
+        ]);
+        let Some(witness) = search(formula)? else {
+            continue;
+        };
+        let (region, name) = region_and_name(&witness.text);
+        let denying = statements
+            .iter()
+            .find(|s| s.effect == Effect::Deny && s.applies(reading) && s.covers_witness(&witness));
+        let why = match denying {
+            Some(s) => format!("denied by {}", s.doc.describe_statement(s.index)),
+            None => "no Allow statement grants it".to_owned(),
+        };
+        let where_ = if region == space.region {
+            String::new()
+        } else {
+            format!(" in region {region}")
+        };
+        let (rule, message) = if reading == Reading::Widest || !uncertain {
+            (
+                Rule::ScopeNarrower,
+                format!(
+                    "{short_actions}: the intended secret `{name}`{where_} is not readable ({why}); intent: {intent_text} (ARN {})",
+                    witness.text
+                ),
+            )
+        } else {
+            (
+                Rule::ScopeUnproven,
+                format!(
+                    "the intended secrets are readable by {short_actions} only if the conditions or policy variables of {} hold for secret `{name}`{where_}",
+                    uncertain_labels()
+                ),
+            )
+        };
+        let mut finding = Finding::new(rule, access, message)
+            .with_counterexample(if where_.is_empty() {
+                name
+            } else {
+                format!("{name}{where_}")
+            })
+            .at(
+                denying.map(|s| s.doc.describe_statement(s.index)),
+                // Without a Deny, point at where the grant is missing: the first
+                // statement for these actions, else the policy's first statement.
+                denying
+                    .or(statements.first())
+                    .map(|s| s.doc.location(s.index))
+                    .or_else(|| docs.first().map(|d| d.location(0))),
+            );
+        finding.actions = action_names.clone();
+        findings.push(finding);
+        break;
+    }
+    Ok(findings)
+}

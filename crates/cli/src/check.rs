@@ -1,0 +1,112 @@
+//! `sma check`: generate the templates in memory exactly as `sma generate` does (or
+//! read committed ones with `--artifacts`), prove every access's policies and trust
+//! offline, apply waivers, and print or write the report.
+//!
+//! Exit codes: 0 clean (every finding waived, or none), 1 findings, 2 tool or
+//! configuration error (printed by `main`). Thin on purpose: the proofs live in `check`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Args, ValueEnum};
+
+/// Flags of `sma check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Configuration file (YAML): the intent of every access. See examples/aws-role-arn.yaml.
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+
+    /// Directory of template overrides, as for `sma generate`.
+    #[arg(long, value_name = "DIR", conflicts_with = "artifacts")]
+    pub templates: Option<PathBuf>,
+
+    /// Check the files already generated in DIR (`DIR/<access>/iam-policy.json`,
+    /// `cloudformation.yaml`, possibly edited) instead of generating them.
+    #[arg(long, value_name = "DIR")]
+    pub artifacts: Option<PathBuf>,
+
+    /// Report format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: FormatArg,
+
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// Waivers file (YAML: `waivers: [{rule, access, reason, expires: YYYY-MM-DD}]`).
+    /// Waived findings stay in the report, marked waived; an expired waiver fails.
+    #[arg(long, value_name = "FILE")]
+    pub waivers: Option<PathBuf>,
+
+    /// Prefix for file paths in reports (e.g. the directory where the generated files
+    /// are committed, so that SARIF locations point at them).
+    #[arg(long, value_name = "DIR")]
+    pub location_prefix: Option<String>,
+}
+
+/// `--format` values.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FormatArg {
+    /// Human-readable text.
+    Text,
+    /// JSON report.
+    Json,
+    /// SARIF 2.1.0 (GitHub code scanning).
+    Sarif,
+    /// JUnit XML.
+    Junit,
+}
+
+fn today() -> (i32, u32, u32) {
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    check::waivers::date_from_unix_days((seconds / 86_400) as i64)
+}
+
+/// Runs `sma check`; `Err` is a tool or configuration error (exit 2).
+pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
+    let plan = model::load(&args.config)?;
+    let waivers = match &args.waivers {
+        Some(path) => check::input::read_waivers(path)?,
+        None => Vec::new(),
+    };
+    let mut report = match &args.artifacts {
+        Some(dir) => check::check_plan(&plan, &check::input::read_artifacts(dir, &plan)?)?,
+        None => {
+            let templates = match &args.templates {
+                Some(dir) => templates::Templates::with_overrides(dir)?,
+                None => templates::Templates::embedded()?,
+            };
+            check::generate_and_check(&plan, &templates)?
+        }
+    };
+    check::waivers::apply_waivers(&mut report.findings, &waivers, today());
+    let format = match args.format {
+        FormatArg::Text => check::output::Format::Text,
+        FormatArg::Json => check::output::Format::Json,
+        FormatArg::Sarif => check::output::Format::Sarif,
+        FormatArg::Junit => check::output::Format::Junit,
+    };
+    let rendered = check::output::render(&report, format, args.location_prefix.as_deref());
+    match &args.out {
+        Some(path) => {
+            std::fs::write(path, rendered)
+                .with_context(|| format!("writing {}", path.display()))?;
+            eprintln!(
+                "sma check: {} open finding(s), report written to {}",
+                report.open_findings().count(),
+                path.display()
+            );
+        }
+        None => print!("{rendered}"),
+    }
+    Ok(if report.is_clean() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

@@ -1,0 +1,138 @@
+//! `sma check` end to end: exit codes (0 clean, 1 findings, 2 error), waivers (waived in
+//! every format, expired fails), committed artifacts.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn sma(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_sma"))
+        .current_dir(root())
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+const BROKEN: &str = "crates/check/tests/broken";
+
+#[test]
+fn clean_examples_exit_zero_and_committed_output_checks_too() {
+    let (code, out, _) = sma(&["check", "--config", "examples/aws-role-arn.yaml"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("clean"));
+    let (code, out, _) = sma(&[
+        "check",
+        "--config",
+        "examples/aws-role-arn.yaml",
+        "--artifacts",
+        "examples/aws-role-arn",
+    ]);
+    assert_eq!(code, 0, "{out}");
+}
+
+#[test]
+fn findings_exit_one_with_the_counterexample() {
+    let case = format!("{BROKEN}/staging-star");
+    let (code, out, _) = sma(&[
+        "check",
+        "--config",
+        &format!("{BROKEN}/config.yaml"),
+        "--artifacts",
+        &case,
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("[scope-broader]") && out.contains("counterexample: staging\n"),
+        "{out}"
+    );
+}
+
+#[test]
+fn tool_errors_exit_two() {
+    let (code, _, err) = sma(&["check", "--config", "does-not-exist.yaml"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("does-not-exist.yaml"), "{err}");
+    let (code, _, err) = sma(&[
+        "check",
+        "--config",
+        &format!("{BROKEN}/config.yaml"),
+        "--artifacts",
+        "examples/aws-role-arn",
+    ]);
+    assert_eq!(code, 2, "missing artifacts are an error: {err}");
+}
+
+#[test]
+fn waivers_mark_findings_waived_and_expired_ones_fail() {
+    let dir = std::env::temp_dir().join(format!("sma-check-waivers-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let waivers = dir.join("waivers.yaml");
+    let config = format!("{BROKEN}/config.yaml");
+    let case = format!("{BROKEN}/staging-star");
+    std::fs::write(
+        &waivers,
+        "waivers:\n  - rule: scope-broader\n    access: app\n    reason: reviewed in PR 42\n    expires: \"2999-12-31\"\n",
+    )
+    .unwrap();
+    let w = waivers.to_str().unwrap();
+    for format in ["text", "json", "sarif", "junit"] {
+        let (code, out, _) = sma(&[
+            "check",
+            "--config",
+            &config,
+            "--artifacts",
+            &case,
+            "--waivers",
+            w,
+            "--format",
+            format,
+        ]);
+        assert_eq!(code, 0, "{format}: {out}");
+        assert!(
+            out.contains("reviewed in PR 42"),
+            "{format} shows the waiver: {out}"
+        );
+    }
+    std::fs::write(
+        &waivers,
+        "waivers:\n  - rule: scope-broader\n    access: app\n    reason: reviewed in PR 42\n    expires: \"2020-01-01\"\n",
+    )
+    .unwrap();
+    let (code, out, _) = sma(&[
+        "check",
+        "--config",
+        &config,
+        "--artifacts",
+        &case,
+        "--waivers",
+        w,
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("[waiver-expired]"), "{out}");
+    let out_file = dir.join("report.sarif");
+    let (code, _, err) = sma(&[
+        "check",
+        "--config",
+        &config,
+        "--artifacts",
+        &case,
+        "--format",
+        "sarif",
+        "--out",
+        out_file.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.contains("report written"));
+    assert!(std::fs::read_to_string(&out_file)
+        .unwrap()
+        .contains("\"2.1.0\""));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
