@@ -327,6 +327,27 @@ mod tests {
     }
 
     #[test]
+    fn rcps_follow_organizations_syntax() {
+        // AWS Organizations "RCP syntax": a customer RCP only denies; the managed
+        // RCPFullAWSAccess is accepted.
+        // https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps_syntax.html
+        let case = |rcp: &str| {
+            format!(
+                r#"{{"id":"r","principal":"arn:aws:iam::123456789012:user/u","action":"secretsmanager:ListSecrets","resource":"*","identity_policies":[{{"Version":"2012-10-17","Statement":{{"Effect":"Allow","Action":"secretsmanager:*","Resource":"*"}}}}],"rcps":[[{{"Version":"2012-10-17","Statement":{{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}}}},{rcp}]]}}"#
+            )
+        };
+        let out = run_str(&case(
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Principal":"*","Action":"secretsmanager:*","Resource":"*","Condition":{"StringNotEquals":{"aws:PrincipalAccount":"123456789012"}}}}"#,
+        ));
+        assert_eq!(out[0]["decision"], "Allow", "{}", out[0]);
+        let out = run_str(&case(
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":"*","Action":"secretsmanager:*","Resource":"*"}}"#,
+        ));
+        let e = out[0]["error"].as_str().unwrap();
+        assert!(e.starts_with("rcps[0][1]: Statement[0].Effect: "), "{e}");
+    }
+
+    #[test]
     fn identity_policy_with_principal_is_an_error() {
         let input = r#"{"id":"x","principal":"arn:aws:iam::123456789012:user/u","action":"s3:GetObject","resource":"*","identity_policies":[{"Statement":{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"}}]}"#;
         let out = run_str(input);
