@@ -13,6 +13,7 @@ use crate::ast::{
     Statement, Version,
 };
 use crate::condition::Condition;
+use crate::web_identity::BuiltInProvider;
 use crate::wildcard::Pattern;
 use serde_json::{Map, Value};
 use std::sync::Arc;
@@ -550,7 +551,26 @@ fn principal_entry(kind: &str, p: &str, path: &str) -> Result<PrincipalEntry, Po
                 }
             }
         }
-        "Federated" => PrincipalEntry::Federated(p.into()),
+        "Federated" => {
+            // An IAM OIDC/SAML provider ARN or a built-in web identity provider
+            // (IAM User Guide, "AWS JSON policy elements: Principal", federated
+            // user principals).
+            let provider_arn = Arn::parse(p).is_ok_and(|a| {
+                a.service == "iam"
+                    && is_account_id(&a.account)
+                    && a.region.is_empty()
+                    && ["oidc-provider/", "saml-provider/"]
+                        .iter()
+                        .any(|k| a.resource.len() > k.len() && a.resource.starts_with(k))
+            });
+            if !provider_arn && BuiltInProvider::from_name(p).is_none() {
+                return Err(PolicyError::at(
+                    path,
+                    format!("{p:?}: a federated principal must be an IAM identity provider ARN (arn:aws:iam::ACCOUNT:oidc-provider/HOST or saml-provider/NAME) or one of {}", BuiltInProvider::ALL.map(BuiltInProvider::name).join(", ")),
+                ));
+            }
+            PrincipalEntry::Federated(p.into())
+        }
         "Service" => PrincipalEntry::Service(p.into()),
         "CanonicalUser" => PrincipalEntry::CanonicalUser(p.into()),
         _ => {
@@ -752,6 +772,31 @@ mod tests {
         assert!(p(r#"{"AWS":"arn:aws:sts::123456789012:assumed-role/R/s"}"#).is_ok());
         assert!(p(r#"{"Federated":"arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-3.amazonaws.com/id/ABC"}"#).is_ok());
         assert!(p(r#"{"Service":"ec2.amazonaws.com"}"#).is_ok());
+        // Federated: a provider ARN or a built-in web identity provider.
+        assert!(p(r#"{"Federated":"arn:aws:iam::123456789012:saml-provider/corp"}"#).is_ok());
+        for b in [
+            "accounts.google.com",
+            "cognito-identity.amazonaws.com",
+            "www.amazon.com",
+            "graph.facebook.com",
+        ] {
+            assert!(p(&format!(r#"{{"Federated":"{b}"}}"#)).is_ok(), "{b}");
+        }
+        for bad in [
+            "oidc.example.com",
+            "arn:aws:iam::123456789012:role/r",
+            "arn:aws:iam::123456789012:oidc-provider/",
+            "Accounts.Google.com",
+        ] {
+            let e = p(&format!(r#"{{"Federated":"{bad}"}}"#))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.starts_with("Statement[0].Principal.Federated: ")
+                    && e.contains("accounts.google.com"),
+                "{e}"
+            );
+        }
         let e = p(r#"{"AWS":"arn:aws:iam::123456789012:user/*"}"#)
             .unwrap_err()
             .to_string();
