@@ -41,7 +41,8 @@ pub use arn::{matches_pattern, Arn, ArnError};
 pub use ast::{Effect, Policy, PolicyKind, Statement, Version};
 pub use context::{Context, ContextValue};
 pub use decision::{
-    authorize, authorize_kind, DecidingStatement, Decision, DecisionKind, NamedPolicy, PolicySet,
+    authorize, authorize_kind, federated_refusal, DecidingStatement, Decision, DecisionKind,
+    NamedPolicy, PolicySet, Refusal,
 };
 pub use parser::PolicyError;
 pub use principal::{Principal, PrincipalError, PrincipalKind};

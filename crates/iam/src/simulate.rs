@@ -12,7 +12,9 @@
 //! a string holding one.
 //!
 //! Output line: `{"id", "decision": "Allow"|"ExplicitDeny"|"ImplicitDeny",
-//! "reasons": [str], "statements": [...], "policy_kind"?: str, "message"?: str}` or
+//! "reasons": [str], "statements": [...], "policy_kind"?: str, "error_code"?: str,
+//! "message"?: str}` (`error_code` when AWS refuses a federated caller before any
+//! policy, e.g. `InvalidIdentityToken`) or
 //! `{"id", "error": str}`. A bad line never stops the others.
 
 use crate::ast::{Policy, PolicyKind};
@@ -320,6 +322,9 @@ fn simulate_case(obj: &Map<String, Value>) -> Result<Map<String, Value>, String>
     );
     if let Some(k) = d.deny_policy_kind {
         out.insert("policy_kind".into(), Value::String(k.as_str().into()));
+    }
+    if let Some(r) = &d.refusal {
+        out.insert("error_code".into(), Value::String(r.code.into()));
     }
     if let Some(m) = d.access_denied_message(&req) {
         out.insert("message".into(), Value::String(m));
