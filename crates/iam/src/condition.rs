@@ -33,6 +33,14 @@
 //! - a policy variable without value (and without default) makes that policy value
 //!   match nothing: positive operators are then false, negated ones true.
 //!
+//! `ArnLike`/`ArnEquals` with the bare value `"*"` (issue 15, item 5): `*` in an ARN
+//! pattern matches any run of characters, and a `*` ending a part may span colons
+//! (IAM User Guide, "Amazon Resource Name (ARN) condition operators",
+//! <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_ARN>),
+//! so `"*"` alone matches every value of a present key, even one that is not an
+//! ARN; a missing key stays false (`ArnNotLike` `"*"`: true only when missing).
+//! It is thus a presence test, like `StringLike` `"*"`.
+//!
 //! Failing closed: typed policy values (numbers, dates, IPs, booleans, base64) are
 //! checked at parse time, so an unparsable one is a validation error. A request value
 //! that cannot be parsed for its operator gives an "unknown" result: an `Allow` statement
