@@ -521,6 +521,11 @@ impl StsContext<'_> {
                 .with_resource_account(role_account)
                 .with_context(ctx.clone())
         };
+        // Defence in depth: `oidc_provider` looked the issuer up in the role's account
+        // only; the engine refuses a provider of any other account with AWS's error.
+        if let Some(r) = iam::federated_refusal(&mk(action)) {
+            return Ok((invalid(r.message), who));
+        }
         let set = iam::PolicySet::new().with_resource_policy("trust policy", trust);
         let mut verdict = decide(&mk(action), &set);
         // Tags in the token need the trust policy to allow sts:TagSession too.

@@ -1055,3 +1055,88 @@ async fn query_protocol_body_that_is_not_a_form_is_denied() {
     );
     gw.shutdown().await;
 }
+
+/// Issue 15 item 2: STS looks a web identity token's issuer up among the OIDC
+/// providers of the role's account only (STS API Reference,
+/// "AssumeRoleWithWebIdentity", InvalidIdentityToken "No OpenIDConnect provider
+/// found in your account for <issuer>":
+/// https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoleWithWebIdentity.html).
+/// A provider registered only in another account, even one the role's trust policy
+/// names, is refused with that error and no credentials.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn web_identity_issuer_registered_only_in_another_account_is_refused() {
+    let ls = localstack().await;
+    let issuer = Issuer::new(&format!("https://oidc.foreign.test/id/{}", account()));
+    let gw = gateway_trusting(&ls, &issuer).await;
+    let ep = gw.endpoint();
+    let (role_account, provider_account) = (account(), account());
+    oidc_provider(&ep, &provider_account, &issuer, &["sts.amazonaws.com"]).await;
+    let host = issuer.url.trim_start_matches("https://").to_string();
+    let trust_naming = |acct: &str| {
+        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            "Principal": {"Federated": format!("arn:aws:iam::{acct}:oidc-provider/{host}")},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {"StringEquals": {format!("{host}:sub"): "system:serviceaccount:eso:eso"}}}]})
+    };
+    let read = allow(&["secretsmanager:*"], &["*"]);
+    // One role trusts the other account's provider, one its own account's (absent).
+    let foreign_trust = role(
+        &ep,
+        &role_account,
+        "trusts-foreign",
+        &trust_naming(&provider_account),
+        &read,
+    )
+    .await;
+    let own_trust = role(
+        &ep,
+        &role_account,
+        "trusts-own",
+        &trust_naming(&role_account),
+        &read,
+    )
+    .await;
+    let token = issuer.token("system:serviceaccount:eso:eso", "sts.amazonaws.com", 600);
+    let assume = |role_arn: String| {
+        let token = token.clone();
+        let ep = ep.clone();
+        async move {
+            let body = form(&[
+                ("Action", "AssumeRoleWithWebIdentity"),
+                ("Version", "2011-06-15"),
+                ("RoleArn", &role_arn),
+                ("RoleSessionName", "s"),
+                ("WebIdentityToken", &token),
+            ]);
+            raw(
+                "POST",
+                &format!("{ep}/"),
+                &[("content-type", "application/x-www-form-urlencoded")],
+                body.as_bytes(),
+            )
+            .await
+        }
+    };
+    let expected = format!(
+        "No OpenIDConnect provider found in your account for {}",
+        issuer.url
+    );
+    for role_arn in [foreign_trust, own_trust.clone()] {
+        let (status, body) = assume(role_arn.clone()).await;
+        assert_eq!(status, 400, "{role_arn}: {body}");
+        assert!(body.contains("InvalidIdentityToken"), "{role_arn}: {body}");
+        assert!(body.contains(&expected), "{role_arn}: {body}");
+        assert!(!body.contains("SecretAccessKey"), "{role_arn}: {body}");
+    }
+    // Control: once the role's own account registers the issuer, the same token
+    // assumes the role that trusts that account's provider.
+    oidc_provider(&ep, &role_account, &issuer, &["sts.amazonaws.com"]).await;
+    let (status, body) = assume(own_trust).await;
+    assert_eq!(status, 200, "{body}");
+    // (The answer holds credentials: never print it.)
+    assert!(
+        body.contains("AssumeRoleWithWebIdentityResult"),
+        "no AssumeRoleWithWebIdentityResult in the answer"
+    );
+    gw.shutdown().await;
+}

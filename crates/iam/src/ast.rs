@@ -164,6 +164,8 @@ pub enum PrincipalEntry {
 pub(crate) struct ActionClause {
     pub(crate) negated: bool,
     pub(crate) patterns: Vec<Pattern>,
+    /// The patterns as written, lowercased (for kind-specific validation).
+    pub(crate) texts: Vec<Box<str>>,
 }
 
 impl ActionClause {

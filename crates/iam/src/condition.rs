@@ -8,12 +8,38 @@
 //! - a missing key makes a positive operator false, a negated one true, `…IfExists`
 //!   true; `Null` tests presence; an empty multivalued key counts as missing;
 //! - `ForAllValues:` is true for a missing or empty key and requires every request
-//!   value to satisfy the operator; `ForAnyValue:` is false for a missing key and
-//!   requires at least one;
+//!   value to satisfy the operator; `ForAnyValue:` is false for a missing or empty
+//!   key and requires at least one;
+//! - **`ForAnyValue:<op>IfExists` with the key missing or empty is false**, like
+//!   `ForAnyValue:<op>`: the `IfExists` suffix does not rescue a set operator that
+//!   has no request value to satisfy it. This is AWS's observed behaviour (issue 15:
+//!   `ForAnyValue:StringEqualsIfExists` on `aws:TagKeys` denies `sqs:ListQueues`,
+//!   reported on AWS re:Post; the IAM Collective's operator reference,
+//!   <https://iam.cloudcopilot.io/resources/operators/ForAnyValue:StringNotEqualsIfExists>,
+//!   "Any operator starting with ForAnyValue will ignore IfExists", with a missing
+//!   or empty `aws:TagKeys` making an Allow not apply). It follows the set
+//!   operator's own rule in the IAM User Guide ("Single-valued vs. multivalued
+//!   context keys",
+//!   <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html>:
+//!   `ForAnyValue` needs at least one request value that matches). The generic
+//!   `IfExists` sentence of "IAM JSON policy elements: Condition operators"
+//!   (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_IfExists>:
+//!   "If the policy key is not present in the request context, the condition
+//!   evaluates to true") reads the other way; we follow the observed behaviour,
+//!   which is also the stricter one for an Allow. `ForAllValues:<op>IfExists` stays
+//!   true for a missing or empty key (as `ForAllValues:` alone);
 //! - without a set qualifier a multivalued key behaves like `ForAnyValue` for a
 //!   positive operator and as its negation for a negated one;
 //! - a policy variable without value (and without default) makes that policy value
 //!   match nothing: positive operators are then false, negated ones true.
+//!
+//! `ArnLike`/`ArnEquals` with the bare value `"*"` (issue 15, item 5): `*` in an ARN
+//! pattern matches any run of characters, and a `*` ending a part may span colons
+//! (IAM User Guide, "Amazon Resource Name (ARN) condition operators",
+//! <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_ARN>),
+//! so `"*"` alone matches every value of a present key, even one that is not an
+//! ARN; a missing key stays false (`ArnNotLike` `"*"`: true only when missing).
+//! It is thus a presence test, like `StringLike` `"*"`.
 //!
 //! Failing closed: typed policy values (numbers, dates, IPs, booleans, base64) are
 //! checked at parse time, so an unparsable one is a validation error. A request value
@@ -356,8 +382,10 @@ impl Condition {
         let Some(request) = request else {
             return match self.set {
                 SetQualifier::ForAllValues => Tri::True,
-                _ if self.if_exists => Tri::True,
+                // No request value can satisfy "any"; IfExists does not change that
+                // (module docs: AWS's observed behaviour, issue 15).
                 SetQualifier::ForAnyValue => Tri::False,
+                SetQualifier::None if self.if_exists => Tri::True,
                 SetQualifier::None => tri(negated),
             };
         };
@@ -819,6 +847,59 @@ mod tests {
             Tri::False
         );
         assert_eq!(ev("Null", "aws:TagKeys", &["true"], &empty), Tri::True);
+    }
+
+    #[test]
+    fn for_any_value_if_exists_needs_a_value() {
+        // Module docs, issue 15: IfExists does not rescue ForAnyValue on a missing or
+        // empty key (https://iam.cloudcopilot.io/resources/operators/ForAnyValue:StringNotEqualsIfExists).
+        let missing = Context::new();
+        let empty = Context::new().with_many("aws:TagKeys", Vec::<String>::new());
+        for ctx in [&missing, &empty] {
+            for op in [
+                "ForAnyValue:StringNotEqualsIfExists",
+                "ForAnyValue:StringEqualsIfExists",
+                "ForAnyValue:StringLikeIfExists",
+                "ForAnyValue:StringNotLikeIfExists",
+            ] {
+                assert_eq!(ev(op, "aws:TagKeys", &["temp*"], ctx), Tri::False, "{op}");
+            }
+            // ForAllValues…IfExists is unchanged: vacuously true.
+            assert_eq!(
+                ev(
+                    "ForAllValues:StringEqualsIfExists",
+                    "aws:TagKeys",
+                    &["a"],
+                    ctx
+                ),
+                Tri::True
+            );
+            // Without a set qualifier IfExists still makes a missing key true.
+            assert_eq!(
+                ev("StringNotEqualsIfExists", "aws:TagKeys", &["a"], ctx),
+                Tri::True
+            );
+        }
+        // With values present, IfExists changes nothing.
+        let tags = Context::new().with_many("aws:TagKeys", ["temp1", "owner"]);
+        assert_eq!(
+            ev(
+                "ForAnyValue:StringNotEqualsIfExists",
+                "aws:TagKeys",
+                &["temp1"],
+                &tags
+            ),
+            Tri::True
+        );
+        assert_eq!(
+            ev(
+                "ForAnyValue:StringEqualsIfExists",
+                "aws:TagKeys",
+                &["x"],
+                &tags
+            ),
+            Tri::False
+        );
     }
 
     #[test]

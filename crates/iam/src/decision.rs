@@ -16,6 +16,16 @@
 //! `sts:TagSession`/`sts:SetSourceIdentity`/`sts:SetContext` on a role) policies must
 //! allow even within one account. The root user is allowed on its own
 //! account's resources unless denied (or limited by an SCP); it cannot assume roles.
+//!
+//! Before any policy, a federated caller is refused when AWS would refuse its call
+//! ([`Refusal`]): an identity provider only federates through its own
+//! `sts:AssumeRoleWith…` call (plus the `sts:TagSession` / `sts:SetSourceIdentity`
+//! checks made inside it), and STS looks a web identity token's issuer up among the
+//! OIDC providers of the role's account only (STS API Reference,
+//! "AssumeRoleWithWebIdentity", error `InvalidIdentityToken`: "No OpenIDConnect
+//! provider found in your account for <issuer>",
+//! <https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoleWithWebIdentity.html>).
+//! So a trust policy naming another account's OIDC provider never matches.
 
 use crate::ast::{Effect, Policy, PolicyKind};
 use crate::evaluator::{evaluate, Env, Mode, PolicyEval, Strength};
@@ -194,6 +204,61 @@ impl std::fmt::Display for DecidingStatement {
     }
 }
 
+/// Why AWS refuses a federated caller's request before evaluating any policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// AWS's error code (`InvalidIdentityToken`, `AccessDenied`).
+    pub code: &'static str,
+    /// AWS's message.
+    pub message: String,
+}
+
+/// Actions an identity provider's caller can be checked for: its own federation
+/// call and the session checks made inside it.
+const WEB_IDENTITY_ACTIONS: [&str; 3] = [
+    "sts:AssumeRoleWithWebIdentity",
+    "sts:TagSession",
+    "sts:SetSourceIdentity",
+];
+const SAML_ACTIONS: [&str; 3] = [
+    "sts:AssumeRoleWithSAML",
+    "sts:TagSession",
+    "sts:SetSourceIdentity",
+];
+
+/// The refusal AWS gives a federated caller before any policy (module docs), if any.
+pub fn federated_refusal(req: &Request) -> Option<Refusal> {
+    let p = &req.principal;
+    if *p.kind() != PrincipalKind::Federated {
+        return None;
+    }
+    let oidc = p.oidc_host_path();
+    let (allowed, federation) = if oidc.is_some() || p.built_in_provider().is_some() {
+        (WEB_IDENTITY_ACTIONS, WEB_IDENTITY_ACTIONS[0])
+    } else {
+        (SAML_ACTIONS, SAML_ACTIONS[0])
+    };
+    if !allowed.iter().any(|a| a.eq_ignore_ascii_case(&req.action)) {
+        return Some(Refusal {
+            code: "AccessDenied",
+            message: format!(
+                "{} is an identity provider: its users reach AWS only through {federation}, so it cannot perform {}",
+                p.arn(),
+                req.action
+            ),
+        });
+    }
+    match oidc {
+        Some(host_path) if p.account() != req.effective_resource_account() => Some(Refusal {
+            code: "InvalidIdentityToken",
+            message: format!(
+                "No OpenIDConnect provider found in your account for https://{host_path}"
+            ),
+        }),
+        _ => None,
+    }
+}
+
 /// The result of [`authorize`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decision {
@@ -206,6 +271,8 @@ pub struct Decision {
     /// For an explicit deny: the kind of policy holding the Deny. For an implicit
     /// deny: the kind of policy whose Allow was missing. `None` when allowed.
     pub deny_policy_kind: Option<PolicyKind>,
+    /// Set when AWS refuses the call before any policy (an implicit deny).
+    pub refusal: Option<Refusal>,
 }
 
 impl Decision {
@@ -233,6 +300,9 @@ impl Decision {
     /// identity-based policy allows the secretsmanager:GetSecretValue action`, or
     /// `… with an explicit deny in a resource-based policy`. `None` when allowed.
     pub fn access_denied_message(&self, req: &Request) -> Option<String> {
+        if let Some(r) = &self.refusal {
+            return Some(r.message.clone());
+        }
         let head = format!(
             "User: {} is not authorized to perform: {} on resource: {}",
             req.principal.arn(),
@@ -321,6 +391,8 @@ enum Why {
     CrossAccount,
     /// A missing allow on the principal or resource side.
     Missing,
+    /// Refused before any policy ([`federated_refusal`]).
+    Refused,
 }
 
 struct Core {
@@ -376,6 +448,15 @@ fn decide<S: Sink>(req: &Request, set: &PolicySet, sink: &mut S) -> Core {
     } else {
         Special::None
     };
+    if *p.kind() == PrincipalKind::Federated && federated_refusal(req).is_some() {
+        return Core {
+            kind: DecisionKind::ImplicitDeny,
+            policy_kind: None,
+            why: Why::Refused,
+            same_account,
+            special,
+        };
+    }
     let res_mode = Mode::Resource {
         has_boundary: set.permissions_boundary.is_some(),
     };
@@ -630,6 +711,9 @@ pub fn authorize(req: &Request, set: &PolicySet) -> Decision {
     let resource = &req.resource;
     let mut reasons = Vec::new();
     let statements: Vec<DecidingStatement>;
+    let refusal = (core.why == Why::Refused)
+        .then(|| federated_refusal(req))
+        .flatten();
     match core.kind {
         DecisionKind::ExplicitDeny => {
             statements = sink.denies.iter().map(to_stmt).collect();
@@ -663,6 +747,7 @@ pub fn authorize(req: &Request, set: &PolicySet) -> Decision {
         reasons,
         statements,
         deny_policy_kind: core.policy_kind,
+        refusal,
     }
 }
 
@@ -725,6 +810,10 @@ fn deny_summary(core: &Core, req: &Request, set: &PolicySet) -> String {
             .map_or(String::new(), |n| format!(" {:?}", &*n.name))
     };
     match core.why {
+        Why::Refused => match federated_refusal(req) {
+            Some(r) => format!("Implicit deny: AWS refuses the call before any policy ({}): {}", r.code, r.message),
+            None => "Implicit deny: AWS refuses the call before any policy".to_string(),
+        },
         Why::OrgLevel(l) => format!(
             "Implicit deny: no policy of {} level {l} allows {action} on {resource}; every level must allow",
             kind.aws_name()

@@ -5,6 +5,27 @@
 //! unparsable for its operator) or a `NotResource` whose variable has no value is
 //! "unknown"; an `Allow` statement then does not apply, a `Deny` statement does.
 //! A `Resource` whose variable has no value matches nothing (spec: never everything).
+//!
+//! Decisions where AWS's documentation is silent or ambiguous (issue 15, item 5),
+//! each pinned by a test in `tests/evaluation_logic.rs`:
+//! - **`NotResource` with an unresolved variable.** The IAM User Guide says only that
+//!   a variable AWS cannot resolve "might" make the whole statement invalid
+//!   (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html>).
+//!   We follow our `Resource` rule instead: the unresolved pattern matches nothing,
+//!   so it excludes nothing, and a `Deny` with that `NotResource` applies to every
+//!   resource; an `Allow` with it never applies (fail closed: an Allow never rests
+//!   on something unresolved). If AWS in fact drops such a statement, we deny more
+//!   than AWS, never less.
+//! - **`Principal: "*"` in a same-account resource policy and a permissions
+//!   boundary.** AWS documents the boundary bypass only for a resource policy that
+//!   names the IAM user ARN or the role session ARN ("Evaluating effective
+//!   permissions with boundaries",
+//!   <https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html#access_policies_boundaries-eval-logic>);
+//!   `"*"` names nobody in particular. We treat `"*"` like the role ARN, for users
+//!   and role sessions alike: it replaces the identity-based policies, but the
+//!   permissions boundary and the session policy still apply. (Until issue 15 an IAM
+//!   user bypassed its boundary through `"*"` and a role session did not.)
+//! - **`ArnLike` with the bare value `"*"`**: see [`crate::condition`].
 
 use crate::ast::{Effect, Policy, PrincipalClause, PrincipalEntry, ResourceClause, Statement};
 use crate::condition::{and_all, Lookup, Tri};
@@ -44,7 +65,7 @@ impl Lookup for Env<'_> {
 pub(crate) enum Strength {
     /// Through its account (`"AWS": "A"`): delegates to identity policies.
     Account,
-    /// Through its role ARN (or `"*"` for a role session): bypasses identity
+    /// Through its role ARN (or `"*"` for a user or role session): bypasses identity
     /// policies, not the boundary or session policy.
     Role,
     /// Directly (user ARN, session ARN, federated provider, service): bypasses all.
@@ -210,13 +231,17 @@ fn principal_matches(
         // An Allow through NotPrincipal never bypasses anything.
         return (!all_covered).then_some(Strength::Account);
     }
-    let session = matches!(p.kind(), PrincipalKind::RoleSession { .. });
+    let iam_identity = matches!(
+        p.kind(),
+        PrincipalKind::User { .. } | PrincipalKind::RoleSession { .. }
+    );
     let mut best: Option<Strength> = None;
     for e in &clause.entries {
         let s = match e {
-            // "*" names every caller; for a role session we treat it like the role
-            // ARN (boundary and session policy still apply): failing closed.
-            PrincipalEntry::Any => Some(if session {
+            // "*" names every caller but none directly: for IAM users and role
+            // sessions it is like the role ARN (boundary and session policy still
+            // apply; module docs).
+            PrincipalEntry::Any => Some(if iam_identity {
                 Strength::Role
             } else {
                 Strength::Exact

@@ -4,6 +4,9 @@
 //! [`ast`] (compiled form) → [`wildcard`], [`arn`], [`variables`], [`condition`]
 //! (matching) → [`evaluator`] (one policy, one request) → [`decision`] (the
 //! authorizer across policy types, with explanations) → [`simulate`] (JSON Lines).
+//! [`web_identity`] holds the web identity providers (IAM OIDC providers and the
+//! built-in `accounts.google.com`, Cognito, Login with Amazon, Facebook) and the
+//! condition keys AWS derives from their tokens.
 //!
 //! ```
 //! use iam::{authorize, DecisionKind, Policy, PolicySet, Principal, Request};
@@ -32,15 +35,18 @@ pub mod request;
 pub mod simulate;
 pub mod variables;
 pub mod view;
+pub mod web_identity;
 pub mod wildcard;
 
 pub use arn::{matches_pattern, Arn, ArnError};
 pub use ast::{Effect, Policy, PolicyKind, Statement, Version};
 pub use context::{Context, ContextValue};
 pub use decision::{
-    authorize, authorize_kind, DecidingStatement, Decision, DecisionKind, NamedPolicy, PolicySet,
+    authorize, authorize_kind, federated_refusal, DecidingStatement, Decision, DecisionKind,
+    NamedPolicy, PolicySet, Refusal,
 };
 pub use parser::PolicyError;
 pub use principal::{Principal, PrincipalError, PrincipalKind};
 pub use request::Request;
+pub use web_identity::{BuiltInProvider, WebIdentityClaims};
 pub use wildcard::wildcard_match;

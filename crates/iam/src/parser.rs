@@ -13,6 +13,7 @@ use crate::ast::{
     Statement, Version,
 };
 use crate::condition::Condition;
+use crate::web_identity::BuiltInProvider;
 use crate::wildcard::Pattern;
 use serde_json::{Map, Value};
 use std::sync::Arc;
@@ -179,13 +180,86 @@ impl Policy {
                         ));
                     }
                 }
-                PolicyKind::Rcp => {
-                    if !s.principal_is_wildcard() {
-                        return Err(PolicyError::at(
-                            at("Principal"),
-                            "a resource control policy statement must have Principal \"*\"",
-                        ));
-                    }
+                PolicyKind::Rcp => return self.validate_rcp(),
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the document is AWS's managed `RCPFullAWSAccess`: one statement
+    /// allowing every principal every action on every resource, without condition.
+    pub fn is_rcp_full_aws_access(&self) -> bool {
+        matches!(self.statements.as_slice(), [s] if s.effect == Effect::Allow
+            && s.principal_is_wildcard()
+            && !s.action.negated
+            && s.action.texts.iter().all(|t| &**t == "*")
+            && s.resource.as_ref().is_some_and(|r| !r.negated && r.patterns.iter().all(|p| *p == ArnPattern::Any))
+            && s.conditions.is_empty())
+    }
+
+    /// The rules AWS Organizations applies to a customer-managed RCP (AWS
+    /// Organizations User Guide, "RCP syntax",
+    /// <https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps_syntax.html>,
+    /// and "List of AWS services that support RCPs",
+    /// <https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps.html#rcp-supported-services>):
+    /// `Version` 2012-10-17; `Effect` `Deny` only (`Allow` belongs to the AWS-managed
+    /// `RCPFullAWSAccess`, accepted as is); `Principal` `"*"` (no `NotPrincipal`:
+    /// narrow with conditions on `aws:PrincipalArn`…); `Action` only (no
+    /// `NotAction`), never `"*"` alone, each action of a service RCPs apply to.
+    fn validate_rcp(&self) -> Result<(), PolicyError> {
+        if self.is_rcp_full_aws_access() {
+            return Ok(());
+        }
+        if self.version != Version::V2012_10_17 {
+            return Err(PolicyError::at(
+                "Version",
+                "a resource control policy must have \"Version\": \"2012-10-17\"",
+            ));
+        }
+        for s in &self.statements {
+            let at = |e: &str| format!("Statement[{}].{e}", s.index);
+            if s.effect != Effect::Deny {
+                return Err(PolicyError::at(
+                    at("Effect"),
+                    "a resource control policy statement must be \"Deny\" (\"Allow\" is only in the AWS-managed RCPFullAWSAccess)",
+                ));
+            }
+            match &s.principal {
+                Some(p) if p.negated => {
+                    return Err(PolicyError::at(
+                        at("NotPrincipal"),
+                        "NotPrincipal is not supported in a resource control policy: use Principal \"*\" with a condition on aws:PrincipalArn or aws:PrincipalAccount",
+                    ))
+                }
+                _ if !s.principal_is_wildcard() => {
+                    return Err(PolicyError::at(
+                        at("Principal"),
+                        "a resource control policy statement must have Principal \"*\" (narrow it with conditions)",
+                    ))
+                }
+                _ => {}
+            }
+            if s.action.negated {
+                return Err(PolicyError::at(
+                    at("NotAction"),
+                    "NotAction is not supported in a resource control policy: list the denied actions in Action",
+                ));
+            }
+            let n = s.action.texts.len();
+            for (i, a) in s.action.texts.iter().enumerate() {
+                let path = item_path(&at("Action"), i, n);
+                if &**a == "*" {
+                    return Err(PolicyError::at(
+                        path,
+                        format!("\"*\" alone is not allowed in a customer-managed resource control policy: name the service, e.g. \"s3:*\" (services: {})", RCP_SERVICES.join(", ")),
+                    ));
+                }
+                let service = a.split_once(':').map_or(&**a, |(svc, _)| svc);
+                if !RCP_SERVICES.contains(&service) {
+                    return Err(PolicyError::at(
+                        path,
+                        format!("{a:?}: resource control policies do not apply to service {service:?}; supported: {}", RCP_SERVICES.join(", ")),
+                    ));
                 }
             }
         }
@@ -213,6 +287,26 @@ impl Policy {
         Ok(())
     }
 }
+
+/// Service prefixes RCPs apply to (AWS Organizations User Guide, "List of AWS
+/// services that support RCPs",
+/// <https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps.html#rcp-supported-services>):
+/// Amazon S3, AWS STS, AWS KMS, Amazon SQS, AWS Secrets Manager (at launch, also
+/// listed by AWS Control Tower's "Controls implemented with RCPs"), then Amazon ECR,
+/// Amazon OpenSearch Serverless, Amazon Cognito user pools, Amazon CloudWatch Logs
+/// and Amazon DynamoDB. Extend it when AWS adds one.
+pub const RCP_SERVICES: &[&str] = &[
+    "s3",
+    "sts",
+    "kms",
+    "sqs",
+    "secretsmanager",
+    "ecr",
+    "aoss",
+    "cognito-idp",
+    "logs",
+    "dynamodb",
+];
 
 const STATEMENT_ELEMENTS: &[&str] = &[
     "Sid",
@@ -339,6 +433,7 @@ fn parse_actions(v: &Value, negated: bool, path: &str) -> Result<ActionClause, P
     let list = strings(v, path)?;
     let n = list.len();
     let mut patterns = Vec::with_capacity(n);
+    let mut texts = Vec::with_capacity(n);
     for (i, a) in list.into_iter().enumerate() {
         let valid = a == "*"
             || a.split_once(':').is_some_and(|(svc, name)| {
@@ -350,9 +445,15 @@ fn parse_actions(v: &Value, negated: bool, path: &str) -> Result<ActionClause, P
                 format!("{a:?}: an action must be \"*\" or \"service:action\" (actions must be prefaced by a vendor)"),
             ));
         }
-        patterns.push(Pattern::new(&a.to_lowercase()));
+        let lower = a.to_lowercase();
+        patterns.push(Pattern::new(&lower));
+        texts.push(lower.into_boxed_str());
     }
-    Ok(ActionClause { negated, patterns })
+    Ok(ActionClause {
+        negated,
+        patterns,
+        texts,
+    })
 }
 
 fn parse_resources(
@@ -450,7 +551,26 @@ fn principal_entry(kind: &str, p: &str, path: &str) -> Result<PrincipalEntry, Po
                 }
             }
         }
-        "Federated" => PrincipalEntry::Federated(p.into()),
+        "Federated" => {
+            // An IAM OIDC/SAML provider ARN or a built-in web identity provider
+            // (IAM User Guide, "AWS JSON policy elements: Principal", federated
+            // user principals).
+            let provider_arn = Arn::parse(p).is_ok_and(|a| {
+                a.service == "iam"
+                    && is_account_id(&a.account)
+                    && a.region.is_empty()
+                    && ["oidc-provider/", "saml-provider/"]
+                        .iter()
+                        .any(|k| a.resource.len() > k.len() && a.resource.starts_with(k))
+            });
+            if !provider_arn && BuiltInProvider::from_name(p).is_none() {
+                return Err(PolicyError::at(
+                    path,
+                    format!("{p:?}: a federated principal must be an IAM identity provider ARN (arn:aws:iam::ACCOUNT:oidc-provider/HOST or saml-provider/NAME) or one of {}", BuiltInProvider::ALL.map(BuiltInProvider::name).join(", ")),
+                ));
+            }
+            PrincipalEntry::Federated(p.into())
+        }
         "Service" => PrincipalEntry::Service(p.into()),
         "CanonicalUser" => PrincipalEntry::CanonicalUser(p.into()),
         _ => {
@@ -652,6 +772,31 @@ mod tests {
         assert!(p(r#"{"AWS":"arn:aws:sts::123456789012:assumed-role/R/s"}"#).is_ok());
         assert!(p(r#"{"Federated":"arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-3.amazonaws.com/id/ABC"}"#).is_ok());
         assert!(p(r#"{"Service":"ec2.amazonaws.com"}"#).is_ok());
+        // Federated: a provider ARN or a built-in web identity provider.
+        assert!(p(r#"{"Federated":"arn:aws:iam::123456789012:saml-provider/corp"}"#).is_ok());
+        for b in [
+            "accounts.google.com",
+            "cognito-identity.amazonaws.com",
+            "www.amazon.com",
+            "graph.facebook.com",
+        ] {
+            assert!(p(&format!(r#"{{"Federated":"{b}"}}"#)).is_ok(), "{b}");
+        }
+        for bad in [
+            "oidc.example.com",
+            "arn:aws:iam::123456789012:role/r",
+            "arn:aws:iam::123456789012:oidc-provider/",
+            "Accounts.Google.com",
+        ] {
+            let e = p(&format!(r#"{{"Federated":"{bad}"}}"#))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.starts_with("Statement[0].Principal.Federated: ")
+                    && e.contains("accounts.google.com"),
+                "{e}"
+            );
+        }
         let e = p(r#"{"AWS":"arn:aws:iam::123456789012:user/*"}"#)
             .unwrap_err()
             .to_string();
@@ -680,7 +825,8 @@ mod tests {
             .unwrap_err();
         assert_eq!(e.path(), "Statement[0].Principal");
         assert!(with_principal.validate_for(PolicyKind::Resource).is_ok());
-        assert!(with_principal.validate_for(PolicyKind::Rcp).is_ok());
+        // An Allow without Version is not a customer RCP (see `rcp_syntax`).
+        assert!(with_principal.validate_for(PolicyKind::Rcp).is_err());
         assert!(with_principal.validate_trust_policy().is_err());
         let identity =
             Policy::parse(r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}"#)
@@ -694,6 +840,78 @@ mod tests {
         assert!(trust.validate_trust_policy().is_ok());
         let not_p = Policy::parse(r#"{"Statement":{"Effect":"Deny","NotPrincipal":{"AWS":"123456789012"},"Action":"sts:AssumeRole"}}"#).unwrap();
         assert!(not_p.validate_trust_policy().is_err());
+    }
+
+    #[test]
+    fn rcp_syntax() {
+        // AWS Organizations User Guide, "RCP syntax":
+        // https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps_syntax.html
+        let rcp = |stmt: &str| {
+            Policy::parse(&format!(
+                r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*"}},{stmt}]}}"#
+            ))
+            .unwrap()
+            .validate_for(PolicyKind::Rcp)
+        };
+        let err = |stmt: &str| rcp(stmt).unwrap_err().to_string();
+        // A data-perimeter deny: accepted.
+        assert!(rcp(r#"{"Sid":"Perimeter","Effect":"Deny","Principal":"*","Action":["secretsmanager:GetSecretValue","kms:Decrypt","sts:AssumeRole"],"NotResource":"arn:aws:s3:::public/*","Condition":{"StringNotEqualsIfExists":{"aws:PrincipalOrgID":"o-123"},"BoolIfExists":{"aws:PrincipalIsAWSService":"false"}}}"#).is_ok());
+        assert!(rcp(r#"{"Effect":"Deny","Principal":{"AWS":"*"},"Action":"SecretsManager:*","Resource":"*"}"#).is_ok());
+        // Effect Allow: only the managed RCPFullAWSAccess.
+        let e = err(r#"{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"}"#);
+        assert!(
+            e.starts_with("Statement[1].Effect: ") && e.contains("RCPFullAWSAccess"),
+            "{e}"
+        );
+        let full = Policy::parse(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}"#).unwrap();
+        assert!(full.is_rcp_full_aws_access());
+        assert!(full.validate_for(PolicyKind::Rcp).is_ok());
+        // The same Allow with a condition is not the managed policy.
+        let almost = Policy::parse(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"true"}}}]}"#).unwrap();
+        assert!(!almost.is_rcp_full_aws_access());
+        assert_eq!(
+            almost.validate_for(PolicyKind::Rcp).unwrap_err().path(),
+            "Statement[0].Effect"
+        );
+        // NotAction, NotPrincipal, a named principal, no principal.
+        assert!(err(
+            r#"{"Effect":"Deny","Principal":"*","NotAction":"s3:GetObject","Resource":"*"}"#
+        )
+        .starts_with("Statement[1].NotAction: NotAction is not supported"));
+        assert!(err(r#"{"Effect":"Deny","NotPrincipal":{"AWS":"123456789012"},"Action":"s3:*","Resource":"*"}"#)
+            .starts_with("Statement[1].NotPrincipal: NotPrincipal is not supported"));
+        assert!(err(
+            r#"{"Effect":"Deny","Principal":{"AWS":"123456789012"},"Action":"s3:*","Resource":"*"}"#
+        )
+        .starts_with("Statement[1].Principal: "));
+        assert!(err(r#"{"Effect":"Deny","Action":"s3:*","Resource":"*"}"#)
+            .starts_with("Statement[1].Principal: "));
+        // Bare "*" action, unsupported services (also hidden in a list).
+        let e = err(r#"{"Effect":"Deny","Principal":"*","Action":"*","Resource":"*"}"#);
+        assert!(
+            e.starts_with("Statement[1].Action: \"*\" alone is not allowed"),
+            "{e}"
+        );
+        let e = err(
+            r#"{"Effect":"Deny","Principal":"*","Action":["s3:GetObject","ec2:RunInstances"],"Resource":"*"}"#,
+        );
+        assert!(
+            e.starts_with("Statement[1].Action[1]: ") && e.contains("\"ec2\""),
+            "{e}"
+        );
+        assert!(
+            err(r#"{"Effect":"Deny","Principal":"*","Action":"s*:GetObject","Resource":"*"}"#)
+                .starts_with("Statement[1].Action: ")
+        );
+        // Version 2012-10-17 is required.
+        let old = Policy::parse(
+            r#"{"Statement":{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*"}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            old.validate_for(PolicyKind::Rcp).unwrap_err().path(),
+            "Version"
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 use crate::arn::{is_account_id, Arn};
 use crate::context::{Context, ContextValue};
+use crate::web_identity::{oidc_condition_keys, BuiltInProvider, WebIdentityClaims};
 use thiserror::Error;
 
 /// Why a principal ARN was rejected.
@@ -43,7 +44,9 @@ pub enum PrincipalKind {
     },
     /// The account root user.
     Root,
-    /// A federated (web identity or SAML) caller, identified by its provider.
+    /// A federated (web identity or SAML) caller, identified by its provider: an
+    /// IAM OIDC/SAML provider ARN, or a built-in web identity provider
+    /// ([`BuiltInProvider`], no account).
     Federated,
     /// An AWS service principal (`ec2.amazonaws.com`).
     Service,
@@ -67,6 +70,8 @@ pub struct Principal {
     tags: Vec<(String, String)>,
     unique_id: Option<String>,
     source_identity: Option<String>,
+    /// Condition keys from a web identity token (`<provider>:sub`, …).
+    token_keys: Context,
 }
 
 impl Principal {
@@ -136,15 +141,39 @@ impl Principal {
             tags: Vec::new(),
             unique_id: None,
             source_identity: None,
+            token_keys: Context::new(),
         };
         p.derive();
         Ok(p)
     }
 
-    /// An AWS service principal such as `ec2.amazonaws.com` (no account).
-    pub fn service(name: &str) -> Principal {
+    /// A caller federated through a built-in web identity provider
+    /// (`accounts.google.com`, `cognito-identity.amazonaws.com`, `www.amazon.com`,
+    /// `graph.facebook.com`), with the condition keys AWS derives from its token
+    /// (see [`crate::web_identity`]). It has no account: a trust policy names it as
+    /// `{"Federated": "accounts.google.com"}`.
+    ///
+    /// ```
+    /// use iam::web_identity::{BuiltInProvider, WebIdentityClaims};
+    /// let claims = WebIdentityClaims { subject: "1134".into(), audiences: vec!["sts.amazonaws.com".into()],
+    ///     authorized_party: Some("1134".into()), amr: vec![] };
+    /// let p = iam::Principal::web_identity(BuiltInProvider::Google, &claims);
+    /// assert_eq!(p.arn(), "accounts.google.com");
+    /// assert!(p.context().get("accounts.google.com:oaud").is_some());
+    /// ```
+    pub fn web_identity(provider: BuiltInProvider, claims: &WebIdentityClaims) -> Principal {
+        Principal::without_account(
+            PrincipalKind::Federated,
+            provider.name(),
+            provider.condition_keys(claims),
+        )
+    }
+
+    /// A caller that belongs to no account (a service, a built-in web identity
+    /// provider), named `name`.
+    fn without_account(kind: PrincipalKind, name: &str, token_keys: Context) -> Principal {
         let mut p = Principal {
-            kind: PrincipalKind::Service,
+            kind,
             arn: name.to_string(),
             partition: "aws".into(),
             account: String::new(),
@@ -154,9 +183,63 @@ impl Principal {
             tags: Vec::new(),
             unique_id: None,
             source_identity: None,
+            token_keys,
         };
         p.derive();
         p
+    }
+
+    /// Builds a principal from a built-in web identity provider name (without
+    /// token keys) or, otherwise, from an ARN ([`Principal::from_arn`]).
+    pub fn parse(text: &str) -> Result<Principal, PrincipalError> {
+        match BuiltInProvider::from_name(text) {
+            Some(b) => Ok(Principal::web_identity(b, &WebIdentityClaims::default())),
+            None => Principal::from_arn(text),
+        }
+    }
+
+    /// Sets the condition keys of a web identity token for an OIDC provider
+    /// (`HOST/PATH:sub`, `:aud`, `:amr`) or a built-in provider.
+    pub fn with_web_identity_claims(
+        mut self,
+        claims: &WebIdentityClaims,
+    ) -> Result<Principal, PrincipalError> {
+        self.token_keys = if let Some(b) = self.built_in_provider() {
+            b.condition_keys(claims)
+        } else if let Some(host_path) = self.oidc_host_path() {
+            oidc_condition_keys(host_path, claims)
+        } else {
+            return Err(PrincipalError::Unsupported(format!(
+                "{} (only a web identity provider has token claims)",
+                self.arn
+            )));
+        };
+        self.derive();
+        Ok(self)
+    }
+
+    /// The built-in web identity provider this caller came through, if any.
+    pub fn built_in_provider(&self) -> Option<BuiltInProvider> {
+        (self.kind == PrincipalKind::Federated)
+            .then(|| BuiltInProvider::from_name(&self.arn))
+            .flatten()
+    }
+
+    /// For an IAM OIDC provider (`arn:aws:iam::A:oidc-provider/HOST/PATH`): the
+    /// issuer's `HOST/PATH`, which prefixes its condition keys.
+    pub fn oidc_host_path(&self) -> Option<&str> {
+        if self.kind != PrincipalKind::Federated {
+            return None;
+        }
+        self.arn
+            .split_once(":oidc-provider/")
+            .map(|(_, host_path)| host_path)
+            .filter(|h| !h.is_empty())
+    }
+
+    /// An AWS service principal such as `ec2.amazonaws.com` (no account).
+    pub fn service(name: &str) -> Principal {
+        Principal::without_account(PrincipalKind::Service, name, Context::new())
     }
 
     /// Sets the role ARN of a role session, with its path
@@ -220,7 +303,8 @@ impl Principal {
         &self.arn
     }
 
-    /// The caller's account id (empty for a service principal).
+    /// The caller's account id (empty for a service principal or a built-in web
+    /// identity provider; the provider's account for an IAM OIDC/SAML provider).
     pub fn account(&self) -> &str {
         &self.account
     }
@@ -302,6 +386,9 @@ impl Principal {
         }
         for (k, v) in &self.tags {
             c.set(&format!("aws:PrincipalTag/{k}"), single(v));
+        }
+        for (k, v) in self.token_keys.iter() {
+            c.set(k, v.clone());
         }
         self.derived = c;
     }

@@ -5,11 +5,16 @@
 //! "identity_policies"?: [policy], "resource_policy"?: policy,
 //! "permissions_boundary"?: policy, "session_policy"?: policy, "scps"?: [[policy]],
 //! "rcps"?: [[policy]]}`; extra optional inputs: `"principal_tags": {key: str}`,
-//! `"unique_id": str` (user id or role id, for `aws:userid`). A policy is a JSON
-//! object or a string holding one.
+//! `"unique_id": str` (user id or role id, for `aws:userid`), `"web_identity": {"sub":
+//! str, "aud": str | [str], "azp"?: str, "amr"?: [str]}` (the token of a web identity
+//! caller: an OIDC provider ARN or a built-in provider such as `accounts.google.com`
+//! as `principal`; sets the provider's condition keys). A policy is a JSON object or
+//! a string holding one.
 //!
 //! Output line: `{"id", "decision": "Allow"|"ExplicitDeny"|"ImplicitDeny",
-//! "reasons": [str], "statements": [...], "policy_kind"?: str, "message"?: str}` or
+//! "reasons": [str], "statements": [...], "policy_kind"?: str, "error_code"?: str,
+//! "message"?: str}` (`error_code` when AWS refuses a federated caller before any
+//! policy, e.g. `InvalidIdentityToken`) or
 //! `{"id", "error": str}`. A bad line never stops the others.
 
 use crate::ast::{Policy, PolicyKind};
@@ -17,6 +22,7 @@ use crate::context::Context;
 use crate::decision::{authorize, NamedPolicy, PolicySet};
 use crate::principal::Principal;
 use crate::request::Request;
+use crate::web_identity::WebIdentityClaims;
 use serde_json::{json, Map, Value};
 use std::io::{self, BufRead, Write};
 
@@ -36,6 +42,7 @@ const FIELDS: &[&str] = &[
     "rcps",
     "principal_tags",
     "unique_id",
+    "web_identity",
 ];
 
 /// Reads cases from `input` (JSON Lines; blank lines are skipped) and writes one
@@ -144,12 +151,59 @@ fn levels(
         .collect()
 }
 
+/// The `web_identity` field: a token's claims.
+fn claims(v: &Value) -> Result<WebIdentityClaims, String> {
+    let obj = v
+        .as_object()
+        .ok_or("web_identity: must be an object {\"sub\", \"aud\", \"azp\"?, \"amr\"?}")?;
+    if let Some(k) = obj
+        .keys()
+        .find(|k| !["sub", "aud", "azp", "amr"].contains(&k.as_str()))
+    {
+        return Err(format!(
+            "web_identity.{k}: unknown claim (expected sub, aud, azp, amr)"
+        ));
+    }
+    let strings = |key: &str| -> Result<Vec<String>, String> {
+        match obj.get(key) {
+            None | Some(Value::Null) => Ok(Vec::new()),
+            Some(Value::String(s)) => Ok(vec![s.clone()]),
+            Some(Value::Array(a)) => a
+                .iter()
+                .map(|x| x.as_str().map(str::to_string))
+                .collect::<Option<_>>()
+                .ok_or_else(|| format!("web_identity.{key}: values must be strings")),
+            Some(_) => Err(format!(
+                "web_identity.{key}: must be a string or a list of strings"
+            )),
+        }
+    };
+    let single = |key: &str| -> Result<Option<String>, String> {
+        match obj.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(format!("web_identity.{key}: must be a string")),
+        }
+    };
+    Ok(WebIdentityClaims {
+        subject: single("sub")?.unwrap_or_default(),
+        audiences: strings("aud")?,
+        authorized_party: single("azp")?,
+        amr: strings("amr")?,
+    })
+}
+
 fn simulate_case(obj: &Map<String, Value>) -> Result<Map<String, Value>, String> {
     if let Some(k) = obj.keys().find(|k| !FIELDS.contains(&k.as_str())) {
         return Err(format!("{k}: unknown field"));
     }
     let mut principal =
-        Principal::from_arn(required(obj, "principal")?).map_err(|e| format!("principal: {e}"))?;
+        Principal::parse(required(obj, "principal")?).map_err(|e| format!("principal: {e}"))?;
+    if let Some(v) = obj.get("web_identity").filter(|v| !v.is_null()) {
+        principal = principal
+            .with_web_identity_claims(&claims(v)?)
+            .map_err(|e| format!("web_identity: {e}"))?;
+    }
     if let Some(r) = string_field(obj, "role_arn")? {
         principal = principal
             .with_role_arn(r)
@@ -269,6 +323,9 @@ fn simulate_case(obj: &Map<String, Value>) -> Result<Map<String, Value>, String>
     if let Some(k) = d.deny_policy_kind {
         out.insert("policy_kind".into(), Value::String(k.as_str().into()));
     }
+    if let Some(r) = &d.refusal {
+        out.insert("error_code".into(), Value::String(r.code.into()));
+    }
     if let Some(m) = d.access_denied_message(&req) {
         out.insert("message".into(), Value::String(m));
     }
@@ -324,6 +381,27 @@ mod tests {
         let input = r#"{"id":"t","principal":"arn:aws:iam::123456789012:user/u","action":"iam:TagUser","resource":"*","context":{"aws:TagKeys":["a","b"]},"identity_policies":["{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"iam:*\",\"Resource\":\"*\",\"Condition\":{\"ForAllValues:StringEquals\":{\"aws:TagKeys\":[\"a\",\"b\",\"c\"]}}}}"]}"#;
         let out = run_str(input);
         assert_eq!(out[0]["decision"], "Allow", "{}", out[0]);
+    }
+
+    #[test]
+    fn rcps_follow_organizations_syntax() {
+        // AWS Organizations "RCP syntax": a customer RCP only denies; the managed
+        // RCPFullAWSAccess is accepted.
+        // https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps_syntax.html
+        let case = |rcp: &str| {
+            format!(
+                r#"{{"id":"r","principal":"arn:aws:iam::123456789012:user/u","action":"secretsmanager:ListSecrets","resource":"*","identity_policies":[{{"Version":"2012-10-17","Statement":{{"Effect":"Allow","Action":"secretsmanager:*","Resource":"*"}}}}],"rcps":[[{{"Version":"2012-10-17","Statement":{{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}}}},{rcp}]]}}"#
+            )
+        };
+        let out = run_str(&case(
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Principal":"*","Action":"secretsmanager:*","Resource":"*","Condition":{"StringNotEquals":{"aws:PrincipalAccount":"123456789012"}}}}"#,
+        ));
+        assert_eq!(out[0]["decision"], "Allow", "{}", out[0]);
+        let out = run_str(&case(
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":"*","Action":"secretsmanager:*","Resource":"*"}}"#,
+        ));
+        let e = out[0]["error"].as_str().unwrap();
+        assert!(e.starts_with("rcps[0][1]: Statement[0].Effect: "), "{e}");
     }
 
     #[test]

@@ -411,3 +411,95 @@ fn condition_error_never_allows() {
         .with_key("aws:CurrentTime", "2025-01-01T00:00:00Z");
     assert_eq!(req_kind(&good, &set), Allow);
 }
+
+#[test]
+fn decided_not_resource_with_unresolved_variable() {
+    // Issue 15 item 5, decision documented in `iam::evaluator`: an unresolved
+    // variable in NotResource excludes nothing, so a Deny applies to every resource;
+    // an Allow never applies. (The IAM User Guide only says such a statement "might"
+    // be invalid: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html)
+    let deny_outside_home = pol(
+        r#"{"Version":"2012-10-17","Statement":[{"Sid":"OutsideHome","Effect":"Deny","Action":"secretsmanager:*","NotResource":"arn:aws:secretsmanager:eu-west-3:111122223333:secret:${aws:username}/*"}]}"#,
+    );
+    let set = PolicySet::new()
+        .with_identity_policy("all", allow("secretsmanager:*", "*"))
+        .with_identity_policy("home", deny_outside_home);
+    // A user: the variable resolves; only other users' secrets are denied.
+    let u = user(A, "alice");
+    assert_eq!(kind(&u, GET, &secret(A, "alice/db-AbCdEf"), &set), Allow);
+    assert_eq!(
+        kind(&u, GET, &secret(A, "bob/db-AbCdEf"), &set),
+        ExplicitDeny
+    );
+    // A role session has no aws:username: the Deny applies everywhere.
+    let s = session(A, "eso", "s1");
+    let d = decide(&s, GET, &secret(A, "alice/db-AbCdEf"), &set);
+    assert_eq!(d.kind, ExplicitDeny);
+    assert_eq!(d.statements[0].sid.as_deref(), Some("OutsideHome"));
+    // The same NotResource in an Allow grants nothing to the session.
+    let allow_outside = pol(
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"secretsmanager:*","NotResource":"arn:aws:secretsmanager:eu-west-3:111122223333:secret:${aws:username}/*"}]}"#,
+    );
+    let set = PolicySet::new().with_identity_policy("outside", allow_outside);
+    assert_eq!(kind(&s, GET, &secret(A, "x-AbCdEf"), &set), ImplicitDeny);
+    assert_eq!(kind(&u, GET, &secret(A, "x-AbCdEf"), &set), Allow);
+}
+
+#[test]
+fn decided_wildcard_principal_does_not_bypass_a_boundary() {
+    // Issue 15 item 5, decision documented in `iam::evaluator`: "*" is like the role
+    // ARN for users and sessions alike; the bypass of a boundary is documented only
+    // for a policy naming the user or session ARN
+    // (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html#access_policies_boundaries-eval-logic).
+    let sec = secret(A, "x");
+    let anyone = PolicySet::new().with_resource_policy("secret", rp(r#""*""#, GET, "*"));
+    let bounded = anyone
+        .clone()
+        .with_permissions_boundary("b", allow("s3:*", "*"));
+    let with_session_policy = anyone.clone().with_session_policy("sp", allow("s3:*", "*"));
+    for who in [user(A, "carlos"), session(A, "eso", "s1")] {
+        // Enough alone without identity policies...
+        assert_eq!(kind(&who, GET, &sec, &anyone), Allow, "{who}");
+        // ...but the boundary's implicit deny still limits it.
+        let d = decide(&who, GET, &sec, &bounded);
+        assert_eq!(d.kind, ImplicitDeny, "{who}");
+        assert_eq!(d.missing_allow(), Some(PolicyKind::PermissionsBoundary));
+        let ok = bounded
+            .clone()
+            .with_permissions_boundary("b", allow(GET, "*"));
+        assert_eq!(kind(&who, GET, &sec, &ok), Allow, "{who}");
+    }
+    let s = session(A, "eso", "s1");
+    assert_eq!(
+        decide(&s, GET, &sec, &with_session_policy).missing_allow(),
+        Some(PolicyKind::Session)
+    );
+}
+
+#[test]
+fn decided_arn_like_bare_wildcard_is_a_presence_test() {
+    // Issue 15 item 5, decision documented in `iam::condition`: "*" matches every
+    // value of a present key (the ARN operators' `*` may span colons:
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_ARN).
+    let cond = |op: &str| {
+        pol(&format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"secretsmanager:ListSecrets","Resource":"*","Condition":{{"{op}":{{"aws:SourceArn":"*"}}}}}}]}}"#
+        ))
+    };
+    let u = user(A, "alice");
+    let base = iam::Request::new(u, "secretsmanager:ListSecrets", "*");
+    let arn = base.clone().with_key(
+        "aws:SourceArn",
+        "arn:aws:lambda:eu-west-3:111122223333:function:f",
+    );
+    let not_arn = base.clone().with_key("aws:SourceArn", "not-an-arn");
+    let like = PolicySet::new().with_identity_policy("like", cond("ArnLike"));
+    assert_eq!(req_kind(&arn, &like), Allow);
+    assert_eq!(req_kind(&not_arn, &like), Allow);
+    assert_eq!(req_kind(&base, &like), ImplicitDeny);
+    let equals = PolicySet::new().with_identity_policy("equals", cond("ArnEquals"));
+    assert_eq!(req_kind(&arn, &equals), Allow);
+    let not_like = PolicySet::new().with_identity_policy("not", cond("ArnNotLike"));
+    assert_eq!(req_kind(&arn, &not_like), ImplicitDeny);
+    assert_eq!(req_kind(&base, &not_like), Allow);
+}
