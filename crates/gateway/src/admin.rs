@@ -24,9 +24,10 @@ use http_body_util::{BodyExt, Limited};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::credentials::{is_account_id, KeySource};
+use aws_wire::arn::is_account_id;
+use crate::credentials::KeySource;
 use crate::errors::{full_body, Body};
-use crate::jwt::Jwks;
+use aws_wire::jwt::Jwks;
 use crate::proxy::Shared;
 
 const MAX_ADMIN_BODY: usize = 1024 * 1024;

@@ -12,9 +12,10 @@ use serde_json::Value;
 use thiserror::Error;
 
 use crate::credentials::{Identity, Session, SessionKind};
-use crate::directory::{arn_account, Directory, NamedPolicy};
+use aws_wire::arn;
+use crate::directory::{Directory, NamedPolicy};
 use crate::errors::AuthFailure;
-use crate::time::{format_rfc3339, unix_now};
+use aws_wire::time::{format_rfc3339, unix_now};
 use crate::upstream::UpstreamError;
 
 /// Why a decision could not be made (always answered as a denial).
@@ -257,7 +258,7 @@ impl Resolver<'_> {
                     p = p.with_source_identity(si);
                 }
                 if s.has_session_policy() {
-                    let account = arn_account(role_arn).unwrap_or(&s.account).to_string();
+                    let account = arn::account(role_arn).unwrap_or(&s.account).to_string();
                     let mut docs = Vec::new();
                     if let Some(d) = &s.session_policy {
                         docs.push(d.clone());

@@ -12,9 +12,9 @@ use std::sync::{Arc, RwLock};
 
 use http::{HeaderMap, Method, Uri};
 
-use crate::crypto::ct_eq;
+use aws_wire::crypto::ct_eq;
 use crate::errors::AuthFailure;
-use crate::sigv4::{self, SigV4Auth, SigV4Error};
+use aws_wire::sigv4::{self, SigV4Auth, SigV4Error};
 
 /// How root credentials are recognised (LocalStack's convention by default).
 #[derive(Clone)]
@@ -45,11 +45,6 @@ impl std::fmt::Debug for RootCredentials {
             .field("account_id_keys", &self.account_id_keys)
             .finish()
     }
-}
-
-/// Whether `s` is a 12-digit AWS account id.
-pub fn is_account_id(s: &str) -> bool {
-    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// A web-identity session's origin.
@@ -243,7 +238,7 @@ impl CredentialStore {
         if let Some((_, acct)) = self.root.named_keys.iter().find(|(k, _)| k == akid) {
             return Some(acct.clone());
         }
-        (self.root.account_id_keys && is_account_id(akid)).then(|| akid.to_string())
+        (self.root.account_id_keys && aws_wire::arn::is_account_id(akid)).then(|| akid.to_string())
     }
 
     /// Authenticates a signed request: known key, exact signature, date window, session
@@ -427,7 +422,7 @@ impl CredentialStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sigv4::{sign_request, SigningParams};
+    use aws_wire::sigv4::{sign_request, SigningParams};
 
     fn signed(akid: &str, secret: &str, token: Option<&str>, time: i64) -> (Uri, HeaderMap) {
         let uri: Uri = "http://127.0.0.1/".parse().unwrap();
@@ -446,7 +441,8 @@ mod tests {
                 service: "secretsmanager",
                 time,
             },
-        );
+        )
+        .unwrap();
         (uri, h)
     }
 

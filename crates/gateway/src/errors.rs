@@ -10,7 +10,7 @@ use bytes::Bytes;
 use http::{Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 
-use crate::xml::escape;
+use aws_wire::xml::escape;
 
 /// The body type of every response the gateway produces or relays.
 pub type Body = http_body_util::combinators::BoxBody<Bytes, hyper::Error>;
@@ -264,7 +264,7 @@ mod tests {
         let r = e.render(&Protocol::Query("sts".into()), "rid");
         assert_eq!(r.status(), 403);
         let body = r.into_body().collect().await.unwrap().to_bytes();
-        let root = crate::xml::parse(&body).unwrap();
+        let root = aws_wire::xml::parse(&body).unwrap();
         assert_eq!(
             root.text_at(&["Error", "Code"]),
             Some("SignatureDoesNotMatch")

@@ -16,30 +16,26 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Layout: [`sigv4`] (parse/verify/sign), [`credentials`] (who signed), [`jwt`]
-//! (web-identity tokens), [`directory`] (cached reads of IAM/secret/key state),
-//! [`authorize`] (callers and `iam` decisions), [`secretsmanager`] and [`sts`] (per
-//! service plans), [`errors`] (AWS error shapes), [`decision_log`] (JSON Lines),
-//! [`proxy`] (the pipeline) and [`admin`] (`/_sma/*`).
+//! Layout: the wire formats (SigV4, JWT/JWKS, XML, encodings, dates, ARNs) live in
+//! the pure [`aws_wire`] crate; here are `credentials` (who signed), `issuers` (trusted
+//! OIDC key sets), `directory` (cached reads of IAM/secret/key state), `authorize`
+//! (callers and `iam` decisions), `secretsmanager` and `sts` (per service plans),
+//! `errors` (AWS error shapes), `decision_log` (JSON Lines), `proxy` (the pipeline)
+//! and `admin` (`/_sma/*`).
 #![warn(missing_docs)]
 
 pub mod admin;
 pub mod authorize;
 pub mod credentials;
-pub mod crypto;
 pub mod decision_log;
 pub mod directory;
-pub mod encoding;
 pub mod errors;
-pub mod fuzzing;
-pub mod jwt;
+pub mod issuers;
 pub mod proxy;
+pub mod request_id;
 pub mod secretsmanager;
-pub mod sigv4;
 pub mod sts;
-pub mod time;
 pub mod upstream;
-pub mod xml;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -56,7 +52,8 @@ use tokio::task::JoinHandle;
 
 pub use credentials::RootCredentials;
 pub use decision_log::DecisionRecord;
-pub use jwt::Jwks;
+pub use aws_wire::jwt::Jwks;
+use aws_wire::{arn, time};
 
 /// Default request body limit (AWS Secrets Manager values are ≤ 64 KiB; CloudFormation
 /// template bodies ≤ 51,200 bytes): 8 MiB.
@@ -238,8 +235,8 @@ impl GatewayHandle {
             .await
             .map_err(|e| format!("reading role {role_arn}: {e}"))?
             .ok_or_else(|| format!("role {role_arn} does not exist"))?;
-        let account = directory::arn_account(role_arn).unwrap_or("").to_string();
-        let role_name = role_arn.rsplit('/').next().unwrap_or("").to_string();
+        let account = arn::account(role_arn).unwrap_or("").to_string();
+        let role_name = arn::resource_name(role_arn, "role").unwrap_or("").to_string();
         let session = credentials::Session {
             account: account.clone(),
             kind: credentials::SessionKind::AssumedRole {
@@ -351,7 +348,7 @@ impl Gateway {
                 context: "opening the decision log".into(),
                 source: e,
             })?;
-        let issuers = jwt::IssuerRegistry::new();
+        let issuers = issuers::IssuerRegistry::new();
         for (iss, jwks) in &config.oidc_issuers {
             issuers.insert(iss, jwks.clone());
         }

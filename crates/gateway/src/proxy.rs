@@ -14,16 +14,17 @@ use serde_json::{Map, Value};
 
 use crate::authorize::{AuthzError, Caller, PolicyCache, Resolver, Verdict};
 use crate::credentials::{CredentialStore, Identity, KeySource};
-use crate::crypto::request_id;
+use crate::request_id::request_id;
 use crate::decision_log::{DecisionLog, DecisionRecord};
 use crate::directory::Directory;
-use crate::encoding::{parse_form, percent_decode};
+use aws_wire::encoding::{parse_form, percent_decode};
 use crate::errors::{full_body, AuthFailure, AwsError, Body, Protocol};
-use crate::jwt::{IssuerRegistry, Jwks};
+use crate::issuers::IssuerRegistry;
+use aws_wire::jwt::Jwks;
 use crate::secretsmanager::{SmContext, SmPlan, READ_ONLY_ACTIONS as SM_READ_ONLY};
-use crate::sigv4::{self, AuthLocation, SigV4Auth, PRESIGN_PARAMS};
+use aws_wire::sigv4::{self, AuthLocation, SigV4Auth, PRESIGN_PARAMS};
 use crate::sts::{self, PendingSession, StsContext, StsPlan};
-use crate::time::{format_rfc3339_millis, unix_now, unix_now_millis};
+use aws_wire::time::{format_rfc3339_millis, unix_now, unix_now_millis};
 use crate::upstream::{Upstream, MAX_UPSTREAM_BODY};
 
 const HOP_BY_HOP: [&str; 8] = [
@@ -402,12 +403,12 @@ impl Shared {
         match after {
             After::Nothing => bytes,
             After::Session(pending) => {
-                if let Some(issued) = sts::parse_issued(&bytes) {
+                if let Some(issued) = aws_wire::sts_answer::parse_issued(&bytes) {
                     let session = sts::complete_session(*pending, &issued);
                     self.creds.insert_session(
                         &issued.access_key_id,
-                        &issued.secret_access_key,
-                        &issued.session_token,
+                        issued.secret_access_key.expose(),
+                        issued.session_token.expose(),
                         (*session).clone(),
                         KeySource::Captured,
                     );
@@ -415,7 +416,7 @@ impl Shared {
                 bytes
             }
             After::CaptureAccessKey { account } => {
-                if let Ok(root) = crate::xml::parse(&bytes) {
+                if let Ok(root) = aws_wire::xml::parse(&bytes) {
                     if let Some(k) = root.find("AccessKey") {
                         if let (Some(u), Some(id), Some(secret)) = (
                             k.text_at(&["UserName"]),

@@ -124,7 +124,7 @@ fn main() {
     });
     eprintln!("JUnit report: {}", junit_path.display());
     let compliance = report::Report {
-        generated_at: gateway::time::format_rfc3339(gateway::time::unix_now()),
+        generated_at: aws_wire::time::format_rfc3339(aws_wire::time::unix_now()),
         scenarios: FINISHED.lock().map(|v| v.clone()).unwrap_or_default(),
     };
     match compliance.write(&reports, "compliance") {

@@ -5,7 +5,7 @@
 
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
-use gateway::encoding::base64url_encode;
+use aws_wire::encoding::base64url_encode;
 use serde_json::json;
 use std::sync::OnceLock;
 
@@ -59,7 +59,7 @@ impl TestIssuer {
     /// A token for the service account `namespace/name` with audience `audience`,
     /// valid for ten minutes.
     pub fn service_account_token(&self, namespace: &str, name: &str, audience: &str) -> String {
-        let now = gateway::time::unix_now();
+        let now = aws_wire::time::unix_now();
         let header = json!({"alg": "ES256", "kid": KEY_ID, "typ": "JWT"});
         let claims = json!({
             "iss": self.url,
