@@ -276,8 +276,18 @@ mod tests {
         assert!(base64url_decode("Zm9=").is_err());
         assert!(base64url_decode("Zn").is_err());
         // Standard base64, padding optional (IAM Binary condition values).
-        for (text, bytes) in [("TWFu", &b"Man"[..]), ("TWE=", b"Ma"), ("TQ==", b"M"), ("TQ", b"M"), ("", b"")] {
-            assert_eq!(base64_decode_padding_optional(text).unwrap(), bytes, "{text}");
+        for (text, bytes) in [
+            ("TWFu", &b"Man"[..]),
+            ("TWE=", b"Ma"),
+            ("TQ==", b"M"),
+            ("TQ", b"M"),
+            ("", b""),
+        ] {
+            assert_eq!(
+                base64_decode_padding_optional(text).unwrap(),
+                bytes,
+                "{text}"
+            );
         }
         for bad in ["T", "T$==", "TQ=", "TQ===", "=", "TR==", "-_8"] {
             assert!(base64_decode_padding_optional(bad).is_err(), "{bad}");

@@ -12,6 +12,7 @@ use thiserror::Error;
 use crate::crypto::{ct_eq, hmac_sha256, sha256_hex};
 use crate::encoding::{hex_decode_lower, hex_encode, percent_decode_bytes, uri_encode};
 use crate::time::{format_amz_date, parse_amz_date};
+use crate::Secret;
 
 /// The only algorithm accepted.
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
@@ -65,11 +66,12 @@ pub struct SigV4Auth {
     /// `X-Amz-Expires` of a presigned request.
     pub expires: Option<i64>,
     /// The session token sent with the request, if any.
-    pub security_token: Option<String>,
+    pub security_token: Option<Secret>,
     signature: Vec<u8>,
 }
 
 impl std::fmt::Debug for SigV4Auth {
+    // The signature stays out: it authenticates this very request for 15 minutes.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SigV4Auth")
             .field("location", &self.location)
@@ -79,11 +81,8 @@ impl std::fmt::Debug for SigV4Auth {
             .field("signed_headers", &self.signed_headers)
             .field("amz_date", &self.amz_date)
             .field("expires", &self.expires)
-            .field(
-                "security_token",
-                &self.security_token.as_ref().map(|_| "<redacted>"),
-            )
-            .finish()
+            .field("security_token", &self.security_token)
+            .finish_non_exhaustive()
     }
 }
 
@@ -221,7 +220,7 @@ fn parse_header(value: &str, headers: &HeaderMap) -> Result<SigV4Auth, SigV4Erro
             "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.",
         )
     })?;
-    let token = single_header(headers, "x-amz-security-token")?.map(str::to_string);
+    let token = single_header(headers, "x-amz-security-token")?.map(Secret::from);
     let auth = build(
         AuthLocation::Header,
         credential,
@@ -265,7 +264,7 @@ fn parse_query(params: &[(String, String)]) -> Result<SigV4Auth, SigV4Error> {
             "X-Amz-Expires must be between 1 and 604800 seconds.",
         ));
     }
-    let token = get("X-Amz-Security-Token").map(str::to_string);
+    let token = get("X-Amz-Security-Token").map(Secret::from);
     build(
         AuthLocation::Query,
         credential,
@@ -284,7 +283,7 @@ fn build(
     signature: &str,
     amz_date: &str,
     expires: Option<i64>,
-    security_token: Option<String>,
+    security_token: Option<Secret>,
 ) -> Result<SigV4Auth, SigV4Error> {
     let parts: Vec<&str> = credential.split('/').collect();
     if parts.len() != 5 || parts[4] != "aws4_request" {
@@ -826,7 +825,11 @@ mod tests {
         };
         sign_request(&Method::POST, &uri, &mut headers, body, &p).unwrap();
         let auth = parse(&uri, &headers).unwrap().unwrap();
-        assert_eq!(auth.security_token.as_deref(), Some("tok"));
+        assert_eq!(
+            auth.security_token.as_ref().map(Secret::expose),
+            Some("tok")
+        );
+        assert!(!format!("{auth:?}").contains("tok\""), "{auth:?}");
         verify(&auth, &Method::POST, &uri, &headers, body, "s3cr3t").unwrap();
         assert!(verify(
             &auth,

@@ -12,11 +12,11 @@ use serde_json::Value;
 use thiserror::Error;
 
 use crate::credentials::{Identity, Session, SessionKind};
-use aws_wire::arn;
 use crate::directory::{Directory, NamedPolicy};
 use crate::errors::AuthFailure;
-use aws_wire::time::{format_rfc3339, unix_now};
 use crate::upstream::UpstreamError;
+use aws_wire::arn;
+use aws_wire::time::{format_rfc3339, unix_now};
 
 /// Why a decision could not be made (always answered as a denial).
 #[derive(Debug, Error, Clone, PartialEq, Eq)]

@@ -17,9 +17,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use crate::upstream::{Upstream, UpstreamError};
 use aws_wire::arn;
 use aws_wire::encoding::percent_decode;
-use crate::upstream::{Upstream, UpstreamError};
 use aws_wire::xml::Element;
 
 /// A policy document with where it came from (for decision explanations).
@@ -235,11 +235,6 @@ impl Directory {
             keys: Cache::new(),
             providers: Cache::new(),
         }
-    }
-
-    /// The client used for reads.
-    pub fn upstream(&self) -> &Upstream {
-        &self.upstream
     }
 
     /// The current generation.
@@ -653,7 +648,8 @@ impl Directory {
 
     /// A role by ARN (`arn:aws:iam::ACCT:role/PATH/NAME`).
     pub async fn role_by_arn(&self, arn: &str) -> Result<Option<Arc<RoleInfo>>, UpstreamError> {
-        let (Some(account), Some(name)) = (arn::account(arn), arn::resource_name(arn, "role")) else {
+        let (Some(account), Some(name)) = (arn::account(arn), arn::resource_name(arn, "role"))
+        else {
             return Ok(None);
         };
         let role = self.role(account, name).await?;

@@ -40,13 +40,4 @@ impl IssuerRegistry {
     pub fn get(&self, issuer: &str) -> Option<Arc<Jwks>> {
         self.issuers.read().ok()?.get(issuer).cloned()
     }
-
-    /// Configured issuers.
-    pub fn issuers(&self) -> Vec<String> {
-        self.issuers
-            .read()
-            .map(|m| m.keys().cloned().collect())
-            .unwrap_or_default()
-    }
 }
-

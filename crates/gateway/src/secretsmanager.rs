@@ -7,8 +7,8 @@ use std::sync::Arc;
 use serde_json::{json, Map, Value};
 
 use crate::authorize::{decide, global_context, AuthzError, Caller, PolicyCache, Verdict};
-use aws_wire::arn;
 use crate::directory::{Directory, SecretInfo};
+use aws_wire::arn;
 
 /// Actions whose resource is one secret named by `SecretId`.
 pub const SECRET_ACTIONS: &[&str] = &[
@@ -108,8 +108,6 @@ pub const KMS_DENIED: &str = "Access to KMS is not allowed";
 pub enum SmPlan {
     /// Relay unchanged.
     Forward(Verdict),
-    /// Relay with this JSON body instead.
-    ForwardWithBody(Verdict, Value),
     /// `BatchGetSecretValue` by ids: relay the allowed ids (if any) and add `Errors`.
     BatchByIds {
         /// The decision on the batch itself.

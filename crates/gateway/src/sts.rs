@@ -8,10 +8,10 @@ use std::sync::Arc;
 
 use crate::authorize::{decide, global_context, AuthzError, Caller, PolicyCache, Verdict};
 use crate::credentials::{Identity, Session, SessionKind, WebIdentity};
-use aws_wire::arn;
 use crate::directory::Directory;
 use crate::errors::{AwsError, Protocol};
 use crate::issuers::IssuerRegistry;
+use aws_wire::arn;
 use aws_wire::jwt::{self, JwtError};
 use aws_wire::time::unix_now;
 
@@ -327,7 +327,9 @@ impl StsContext<'_> {
             transitive.extend(s.transitive_tag_keys.iter().cloned());
         }
         let now = unix_now();
-        let role_name = arn::resource_name(&role.arn, "role").unwrap_or("").to_string();
+        let role_name = arn::resource_name(&role.arn, "role")
+            .unwrap_or("")
+            .to_string();
         let session = Session {
             account: role_account.clone(),
             kind: SessionKind::AssumedRole {
@@ -386,9 +388,7 @@ impl StsContext<'_> {
                 "anonymous".into(),
             ));
         }
-        let Some(role_account) =
-            arn::account(role_arn).filter(|a| arn::is_account_id(a))
-        else {
+        let Some(role_account) = arn::account(role_arn).filter(|a| arn::is_account_id(a)) else {
             let msg = format!("{role_arn} is invalid");
             return Ok((
                 StsPlan::Deny(
@@ -556,7 +556,9 @@ impl StsContext<'_> {
                 who,
             ));
         }
-        let role_name = arn::resource_name(&role.arn, "role").unwrap_or("").to_string();
+        let role_name = arn::resource_name(&role.arn, "role")
+            .unwrap_or("")
+            .to_string();
         let session = Session {
             account: role_account.to_string(),
             kind: SessionKind::AssumedRole {
@@ -649,7 +651,10 @@ fn member_list_arns(params: &Params) -> Vec<String> {
 }
 
 /// Completes a pending session with what LocalStack issued.
-pub fn complete_session(pending: PendingSession, issued: &aws_wire::sts_answer::IssuedCredentials) -> Arc<Session> {
+pub fn complete_session(
+    pending: PendingSession,
+    issued: &aws_wire::sts_answer::IssuedCredentials,
+) -> Arc<Session> {
     let mut s = pending.session;
     if let Some(exp) = issued.expiration {
         s.expires_at = s.expires_at.min(exp.max(s.issued_at));

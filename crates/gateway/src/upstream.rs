@@ -13,11 +13,12 @@ use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
 use thiserror::Error;
 
-use aws_wire::encoding::encode_form;
 use crate::errors::{full_body, Body};
+use aws_wire::encoding::encode_form;
 use aws_wire::sigv4::{sign_request, SigningParams};
 use aws_wire::time::unix_now;
 use aws_wire::xml;
+use aws_wire::Secret;
 
 /// Largest upstream answer the gateway reads into memory (relayed answers stream).
 pub const MAX_UPSTREAM_BODY: usize = 32 * 1024 * 1024;
@@ -65,7 +66,7 @@ pub struct Upstream {
     client: Client<HttpConnector, Body>,
     scheme: http::uri::Scheme,
     authority: http::uri::Authority,
-    root_secret: String,
+    root_secret: Secret,
     timeout: Duration,
 }
 
@@ -112,7 +113,7 @@ impl Upstream {
             client,
             scheme,
             authority,
-            root_secret: root_secret.to_string(),
+            root_secret: Secret::new(root_secret),
             timeout,
         })
     }
@@ -200,7 +201,7 @@ impl Upstream {
         let body = encode_form(params).into_bytes();
         let p = SigningParams {
             access_key_id: account,
-            secret_access_key: &self.root_secret,
+            secret_access_key: self.root_secret.expose(),
             session_token: None,
             region: "us-east-1",
             service,
@@ -247,7 +248,7 @@ impl Upstream {
         );
         let p = SigningParams {
             access_key_id: account,
-            secret_access_key: &self.root_secret,
+            secret_access_key: self.root_secret.expose(),
             session_token: None,
             region,
             service,

@@ -3,10 +3,10 @@
 
 mod common;
 
-use common::*;
 use aws_wire::encoding::base64url_encode;
 use aws_wire::sigv4::{presign_uri, sign_request, SigningParams};
 use aws_wire::time::{format_amz_date, unix_now};
+use common::*;
 use http::{HeaderMap, Method, Uri};
 use serde_json::json;
 
@@ -548,7 +548,9 @@ async fn forged_and_malformed_requests_are_all_denied() {
         service: "sts",
         time,
     };
-    let expired = presign_uri(&Method::GET, &uri, 5, &p(now - 60)).expect("presigning").to_string();
+    let expired = presign_uri(&Method::GET, &uri, 5, &p(now - 60))
+        .expect("presigning")
+        .to_string();
     cases.push(Case {
         name: "presigned URL past X-Amz-Expires",
         method: "GET",
@@ -557,7 +559,9 @@ async fn forged_and_malformed_requests_are_all_denied() {
         body: vec![],
         code: Some("SignatureDoesNotMatch"),
     });
-    let good = presign_uri(&Method::GET, &uri, 60, &p(now)).expect("presigning").to_string();
+    let good = presign_uri(&Method::GET, &uri, 60, &p(now))
+        .expect("presigning")
+        .to_string();
     cases.push(Case {
         name: "presigned URL with X-Amz-Expires above 7 days",
         method: "GET",

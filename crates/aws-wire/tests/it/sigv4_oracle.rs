@@ -7,8 +7,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{
-    sign, PayloadChecksumKind, SignableBody, SignableRequest, SignatureLocation,
-    SigningSettings,
+    sign, PayloadChecksumKind, SignableBody, SignableRequest, SignatureLocation, SigningSettings,
 };
 use aws_sigv4::sign::v4;
 use aws_wire::encoding::uri_encode;
@@ -72,14 +71,7 @@ fn path() -> impl Strategy<Value = String> {
 }
 
 fn query() -> impl Strategy<Value = String> {
-    proptest::collection::vec(
-        (
-            "[A-Za-z][A-Za-z0-9.]{0,10}",
-            raw_text(),
-        ),
-        0..5,
-    )
-    .prop_map(|pairs| {
+    proptest::collection::vec(("[A-Za-z][A-Za-z0-9.]{0,10}", raw_text()), 0..5).prop_map(|pairs| {
         pairs
             .iter()
             .map(|(k, v)| format!("{}={}", uri_encode(k, false), uri_encode(v, false)))
@@ -89,21 +81,38 @@ fn query() -> impl Strategy<Value = String> {
 }
 
 fn headers() -> impl Strategy<Value = Vec<(String, String)>> {
-    proptest::collection::btree_map("x-amz-meta-[a-z]{1,8}", "[ -~&&[^ ]]([ -~]{0,20}[!-~])?", 0..4)
-        .prop_map(|m| m.into_iter().collect())
+    proptest::collection::btree_map(
+        "x-amz-meta-[a-z]{1,8}",
+        "[ -~&&[^ ]]([ -~]{0,20}[!-~])?",
+        0..4,
+    )
+    .prop_map(|m| m.into_iter().collect())
 }
 
 fn case() -> impl Strategy<Value = Case> {
     (
         (method(), path(), query(), headers()),
         proptest::collection::vec(any::<u8>(), 0..64),
-        ("[A-Z0-9]{16,20}", "[!-~]{20,40}", proptest::option::of("[A-Za-z0-9+/=]{16,64}")),
-        ("[a-z]{2}-[a-z]{4,9}-[1-3]", prop::sample::select(vec!["sts", "secretsmanager", "iam", "kms"])),
+        (
+            "[A-Z0-9]{16,20}",
+            "[!-~]{20,40}",
+            proptest::option::of("[A-Za-z0-9+/=]{16,64}"),
+        ),
+        (
+            "[a-z]{2}-[a-z]{4,9}-[1-3]",
+            prop::sample::select(vec!["sts", "secretsmanager", "iam", "kms"]),
+        ),
         // 2001-09-09 .. 2096-10-02, whole seconds.
         (1_000_000_000i64..4_000_000_000, any::<bool>()),
     )
         .prop_map(
-            |((method, path, query, headers), body, (akid, secret, token), (region, service), (time, sha_header))| Case {
+            |(
+                (method, path, query, headers),
+                body,
+                (akid, secret, token),
+                (region, service),
+                (time, sha_header),
+            )| Case {
                 method,
                 path,
                 query,
@@ -165,7 +174,12 @@ fn sign_with_sdk(case: &Case, location: SignatureLocation) -> (Uri, HeaderMap) {
     let headers: Vec<(String, String)> = request
         .headers()
         .iter()
-        .map(|(k, v)| (k.as_str().to_string(), v.to_str().expect("ascii").to_string()))
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                v.to_str().expect("ascii").to_string(),
+            )
+        })
         .collect();
     let signable = SignableRequest::new(
         case.method.as_str(),
@@ -188,7 +202,8 @@ fn verify(
     body: &[u8],
     secret: &str,
 ) -> Result<sigv4::SigV4Auth, SigV4Error> {
-    let auth = sigv4::parse(uri, headers)?.ok_or_else(|| SigV4Error::Incomplete("unsigned".into()))?;
+    let auth =
+        sigv4::parse(uri, headers)?.ok_or_else(|| SigV4Error::Incomplete("unsigned".into()))?;
     sigv4::verify(&auth, method, uri, headers, body, secret)?;
     Ok(auth)
 }
@@ -204,7 +219,10 @@ fn check(case: &Case, location: SignatureLocation) -> Result<(), TestCaseError> 
     prop_assert_eq!(auth.location, expected);
     prop_assert_eq!(&auth.access_key_id, &case.access_key_id);
     prop_assert_eq!(&auth.region, &case.region);
-    prop_assert_eq!(auth.security_token.as_deref(), case.session_token.as_deref());
+    prop_assert_eq!(
+        auth.security_token.as_ref().map(aws_wire::Secret::expose),
+        case.session_token.as_deref()
+    );
     prop_assert!(sigv4::check_time(&auth, case.time).is_ok());
 
     // The oracle's signature binds the secret, the body and the method.
@@ -216,7 +234,11 @@ fn check(case: &Case, location: SignatureLocation) -> Result<(), TestCaseError> 
     let mut other_body = case.body.clone();
     other_body.push(b'!');
     prop_assert!(verify(&case.method, &uri, &headers, &other_body, &case.secret).is_err());
-    let other_method = if case.method == Method::PATCH { Method::GET } else { Method::PATCH };
+    let other_method = if case.method == Method::PATCH {
+        Method::GET
+    } else {
+        Method::PATCH
+    };
     prop_assert_eq!(
         verify(&other_method, &uri, &headers, &case.body, &case.secret).err(),
         Some(SigV4Error::Mismatch)
@@ -246,7 +268,10 @@ fn our_signer_agrees_with_the_sdk_byte_for_byte() {
         method: Method::POST,
         path: "/".into(),
         query: String::new(),
-        headers: vec![("x-amz-target".into(), "secretsmanager.GetSecretValue".into())],
+        headers: vec![(
+            "x-amz-target".into(),
+            "secretsmanager.GetSecretValue".into(),
+        )],
         body: br#"{"SecretId":"db"}"#.to_vec(),
         access_key_id: "AKIDEXAMPLE".into(),
         secret: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".into(),
@@ -260,7 +285,10 @@ fn our_signer_agrees_with_the_sdk_byte_for_byte() {
     let uri: Uri = format!("http://{HOST}/").parse().unwrap();
     let mut ours = HeaderMap::new();
     ours.insert("host", HOST.parse().unwrap());
-    ours.insert("x-amz-target", "secretsmanager.GetSecretValue".parse().unwrap());
+    ours.insert(
+        "x-amz-target",
+        "secretsmanager.GetSecretValue".parse().unwrap(),
+    );
     sigv4::sign_request(
         &Method::POST,
         &uri,

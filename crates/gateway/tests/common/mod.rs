@@ -9,7 +9,7 @@ use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use aws_sdk_secretsmanager::config::{BehaviorVersion, Credentials, Region};
 use aws_wire::encoding::{base64url_encode, encode_form};
-use gateway::upstream::Upstream;
+use gateway::Upstream;
 use gateway::{Config, Gateway, Jwks, RunningGateway};
 use serde_json::{json, Value};
 
