@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_yaml::Value as Yaml;
+use serde_norway::Value as Yaml;
 
 use crate::error::CheckError;
 use crate::findings::Location;
@@ -101,7 +101,7 @@ pub fn cloudformation(
         file: file.to_owned(),
         message,
     };
-    let root: Yaml = serde_yaml::from_str(text).map_err(|e| invalid(e.to_string()))?;
+    let root: Yaml = serde_norway::from_str(text).map_err(|e| invalid(e.to_string()))?;
     let parameters = parameter_defaults(&root);
     let resources = root
         .get("Resources")
@@ -271,7 +271,7 @@ fn resolve(
                     }
                 }
             }
-            let mut out = serde_yaml::Mapping::new();
+            let mut out = serde_norway::Mapping::new();
             for (k, v) in map {
                 out.insert(k.clone(), resolve(v, parameters, stack)?);
             }

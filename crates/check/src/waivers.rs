@@ -84,7 +84,7 @@ pub fn parse_waivers(path: &str, text: &str) -> Result<Vec<Waiver>, CheckError> 
         path: path.to_owned(),
         message,
     };
-    let file: WaiversFile = serde_yaml::from_str(text).map_err(|e| invalid(e.to_string()))?;
+    let file: WaiversFile = serde_norway::from_str(text).map_err(|e| invalid(e.to_string()))?;
     let mut out = Vec::new();
     for (i, w) in file.waivers.into_iter().enumerate() {
         let rule = Rule::from_id(&w.rule).ok_or_else(|| {

@@ -239,7 +239,7 @@ fn prove(args: &ProveArgs, prepared: &Prepared) -> anyhow::Result<bool> {
     }
     accesses.sort_by(|a, b| a.access.cmp(&b.access));
     let report = report::proof::ProofReport {
-        generated_at: gateway::time::format_rfc3339(gateway::time::unix_now()),
+        generated_at: aws_wire::time::format_rfc3339(aws_wire::time::unix_now()),
         config: prepared.config_name.clone(),
         config_digest: prepared.config_digest.clone(),
         shards: vec![prepared.shard.clone()],

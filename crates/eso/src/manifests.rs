@@ -3,7 +3,7 @@
 //! documents of other kinds are ignored.
 
 use crate::EsoError;
-use serde_yaml::Value;
+use serde_norway::Value;
 
 /// A Kubernetes ServiceAccount.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -158,7 +158,7 @@ impl Manifests {
     /// Adds every document of `yaml` (from `file`, named in errors).
     pub fn add_yaml(&mut self, file: &str, yaml: &str) -> Result<(), EsoError> {
         use serde::Deserialize as _;
-        for document in serde_yaml::Deserializer::from_str(yaml) {
+        for document in serde_norway::Deserializer::from_str(yaml) {
             let doc = Value::deserialize(document).map_err(|e| EsoError::Manifest {
                 file: file.to_string(),
                 message: format!("not YAML: {e}"),

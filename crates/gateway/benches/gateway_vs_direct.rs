@@ -149,7 +149,7 @@ async fn main() {
     // Seed through the gateway as root: a user allowed to read one secret.
     let account = format!(
         "{:012}",
-        100_000_000_000u64 + (gateway::time::unix_now() as u64 % 899_999_999_999)
+        100_000_000_000u64 + (aws_wire::time::unix_now() as u64 % 899_999_999_999)
     );
     let root = client(&ep, &account, "test");
     root.create_secret()

@@ -24,10 +24,11 @@ use http_body_util::{BodyExt, Limited};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::credentials::{is_account_id, KeySource};
+use aws_wire::arn::is_account_id;
+use aws_wire::jwt::Jwks;
+
 use crate::errors::{full_body, Body};
-use crate::jwt::Jwks;
-use crate::proxy::Shared;
+use crate::state::{KeyRegistration, Replace, Shared};
 
 const MAX_ADMIN_BODY: usize = 1024 * 1024;
 
@@ -45,26 +46,13 @@ fn bad(msg: impl Into<String>) -> Response<Body> {
     reply(StatusCode::BAD_REQUEST, json!({"error": msg.into()}))
 }
 
-/// A key registration.
-#[derive(Debug, Deserialize)]
-pub struct KeyRegistration {
-    /// Access key id.
-    pub access_key_id: String,
-    /// Secret access key.
-    pub secret_access_key: String,
-    /// Account of the user.
-    pub account_id: String,
-    /// User name.
-    pub user_name: String,
-}
-
 /// An issuer registration.
 #[derive(Debug, Deserialize)]
-pub struct IssuerRegistration {
+struct IssuerRegistration {
     /// Issuer URL (`iss`).
-    pub issuer: String,
+    issuer: String,
     /// JWKS document (object or string).
-    pub jwks: Value,
+    jwks: Value,
 }
 
 fn conflict(msg: impl Into<String>) -> Response<Body> {
@@ -120,24 +108,17 @@ where
                     "account_id must be 12 digits, access_key_id alphanumeric, user_name non-empty",
                 );
             }
-            if !shared.creds.insert_user_key_if_absent(
-                &r.access_key_id,
-                &r.secret_access_key,
-                &r.account_id,
-                &r.user_name,
-                KeySource::Registered,
-            ) {
+            let id = r.access_key_id.clone();
+            if !shared.register_user_key(r, Replace::Refused) {
                 return conflict(format!(
-                    "access key {} is already known to the gateway; it is not replaced (DELETE /_sma/keys/{} first)",
-                    r.access_key_id, r.access_key_id
+                    "access key {id} is already known to the gateway; it is not replaced (DELETE /_sma/keys/{id} first)"
                 ));
             }
-            shared.dir.invalidate();
-            reply(StatusCode::OK, json!({"registered": r.access_key_id}))
+            reply(StatusCode::OK, json!({"registered": id}))
         }
         ("DELETE", p) if p.starts_with("/_sma/keys/") => {
             let id = &p["/_sma/keys/".len()..];
-            let removed = shared.creds.remove_key(id);
+            let removed = shared.remove_key(id);
             reply(
                 if removed {
                     StatusCode::OK
@@ -158,7 +139,7 @@ where
             };
             match Jwks::parse(&text) {
                 Ok(j) => {
-                    if shared.issuers.insert_if_absent(&r.issuer, j) {
+                    if shared.register_issuer(&r.issuer, j, Replace::Refused) {
                         reply(StatusCode::OK, json!({"issuer": r.issuer}))
                     } else {
                         conflict(format!(
@@ -171,7 +152,7 @@ where
             }
         }
         ("POST", "/_sma/cache/invalidate") => {
-            shared.dir.invalidate();
+            shared.invalidate_cache();
             reply(
                 StatusCode::OK,
                 json!({"generation": shared.dir.generation()}),
@@ -223,7 +204,7 @@ mod tests {
     /// F2: no admin endpoint but health answers a non-loopback peer.
     #[tokio::test]
     async fn admin_api_answers_loopback_peers_only() {
-        let shared = crate::proxy::test_shared().await;
+        let shared = crate::state::test_shared().await;
         let remote = "192.0.2.7:5000";
         let (s, _) = call(&shared, Method::GET, "/_sma/health", remote, json!({})).await;
         assert_eq!(s, StatusCode::OK);
@@ -252,7 +233,7 @@ mod tests {
     /// in-process handle still can.
     #[tokio::test]
     async fn admin_api_refuses_to_overwrite_keys_and_issuers() {
-        let shared = std::sync::Arc::new(crate::proxy::test_shared().await);
+        let shared = std::sync::Arc::new(crate::state::test_shared().await);
         let lo = "127.0.0.1:5000";
         let (s, _) = call(&shared, Method::POST, "/_sma/keys", lo, key("genuine")).await;
         assert_eq!(s, StatusCode::OK);

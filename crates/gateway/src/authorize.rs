@@ -12,10 +12,11 @@ use serde_json::Value;
 use thiserror::Error;
 
 use crate::credentials::{Identity, Session, SessionKind};
-use crate::directory::{arn_account, Directory, NamedPolicy};
+use crate::directory::{Directory, NamedPolicy};
 use crate::errors::AuthFailure;
-use crate::time::{format_rfc3339, unix_now};
 use crate::upstream::UpstreamError;
+use aws_wire::arn;
+use aws_wire::time::{format_rfc3339, unix_now};
 
 /// Why a decision could not be made (always answered as a denial).
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
@@ -257,7 +258,7 @@ impl Resolver<'_> {
                     p = p.with_source_identity(si);
                 }
                 if s.has_session_policy() {
-                    let account = arn_account(role_arn).unwrap_or(&s.account).to_string();
+                    let account = arn::account(role_arn).unwrap_or(&s.account).to_string();
                     let mut docs = Vec::new();
                     if let Some(d) = &s.session_policy {
                         docs.push(d.clone());

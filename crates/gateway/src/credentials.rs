@@ -12,15 +12,17 @@ use std::sync::{Arc, RwLock};
 
 use http::{HeaderMap, Method, Uri};
 
-use crate::crypto::ct_eq;
+use aws_wire::crypto::ct_eq;
+use aws_wire::sigv4::{self, SigV4Auth, SigV4Error};
+use aws_wire::Secret;
+
 use crate::errors::AuthFailure;
-use crate::sigv4::{self, SigV4Auth, SigV4Error};
 
 /// How root credentials are recognised (LocalStack's convention by default).
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct RootCredentials {
     /// Secret accepted for every root access key (LocalStack: `test`).
-    pub secret: String,
+    pub secret: Secret,
     /// Access key ids naming a fixed account (LocalStack: `test` → `000000000000`).
     pub named_keys: Vec<(String, String)>,
     /// Whether a 12-digit access key id is the root of that account.
@@ -30,26 +32,11 @@ pub struct RootCredentials {
 impl Default for RootCredentials {
     fn default() -> Self {
         Self {
-            secret: "test".into(),
+            secret: Secret::new("test"),
             named_keys: vec![("test".into(), "000000000000".into())],
             account_id_keys: true,
         }
     }
-}
-
-impl std::fmt::Debug for RootCredentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RootCredentials")
-            .field("secret", &"<redacted>")
-            .field("named_keys", &self.named_keys)
-            .field("account_id_keys", &self.account_id_keys)
-            .finish()
-    }
-}
-
-/// Whether `s` is a 12-digit AWS account id.
-pub fn is_account_id(s: &str) -> bool {
-    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// A web-identity session's origin.
@@ -180,36 +167,24 @@ impl Identity {
     }
 }
 
-/// Where a stored key came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeySource {
-    /// Captured from an answer relayed by the gateway.
-    Captured,
-    /// Registered through the admin API or the library handle.
-    Registered,
-}
-
 struct StoredKey {
-    secret: String,
-    session_token: Option<String>,
+    secret: Secret,
+    session_token: Option<Secret>,
     identity: Identity,
     active: bool,
-    #[allow(dead_code)]
-    source: KeySource,
 }
 
 impl StoredKey {
     /// An active access key of IAM user `user` in `account`.
-    fn user(secret: &str, account: &str, user: &str, source: KeySource) -> Self {
+    fn user(secret: Secret, account: &str, user: &str) -> Self {
         StoredKey {
-            secret: secret.to_string(),
+            secret,
             session_token: None,
             identity: Identity::User {
                 account: account.to_string(),
                 name: user.to_string(),
             },
             active: true,
-            source,
         }
     }
 }
@@ -243,7 +218,7 @@ impl CredentialStore {
         if let Some((_, acct)) = self.root.named_keys.iter().find(|(k, _)| k == akid) {
             return Some(acct.clone());
         }
-        (self.root.account_id_keys && is_account_id(akid)).then(|| akid.to_string())
+        (self.root.account_id_keys && aws_wire::arn::is_account_id(akid)).then(|| akid.to_string())
     }
 
     /// Authenticates a signed request: known key, exact signature, date window, session
@@ -281,7 +256,7 @@ impl CredentialStore {
         if !active {
             return Err(AuthFailure::UnknownKey);
         }
-        sigv4::verify(auth, method, uri, headers, body, &secret).map_err(|e| match e {
+        sigv4::verify(auth, method, uri, headers, body, secret.expose()).map_err(|e| match e {
             SigV4Error::Incomplete(m) => AuthFailure::Incomplete(m),
             SigV4Error::Mismatch => AuthFailure::BadSignature,
             SigV4Error::Expired(m) => AuthFailure::SignatureExpired(m),
@@ -289,7 +264,7 @@ impl CredentialStore {
         sigv4::check_time(auth, now).map_err(|e| AuthFailure::SignatureExpired(e.to_string()))?;
         match (&token, &auth.security_token) {
             (Some(expected), Some(given)) => {
-                if !ct_eq(expected.as_bytes(), given.as_bytes()) {
+                if !ct_eq(expected.expose().as_bytes(), given.expose().as_bytes()) {
                     return Err(AuthFailure::InvalidToken);
                 }
             }
@@ -305,18 +280,11 @@ impl CredentialStore {
     }
 
     /// Remembers an IAM user's access key.
-    pub fn insert_user_key(
-        &self,
-        access_key_id: &str,
-        secret: &str,
-        account: &str,
-        user: &str,
-        source: KeySource,
-    ) {
+    pub fn insert_user_key(&self, access_key_id: &str, secret: Secret, account: &str, user: &str) {
         if let Ok(mut keys) = self.keys.write() {
             keys.insert(
                 access_key_id.to_string(),
-                StoredKey::user(secret, account, user, source),
+                StoredKey::user(secret, account, user),
             );
         }
     }
@@ -327,10 +295,9 @@ impl CredentialStore {
     pub fn insert_user_key_if_absent(
         &self,
         access_key_id: &str,
-        secret: &str,
+        secret: Secret,
         account: &str,
         user: &str,
-        source: KeySource,
     ) -> bool {
         if self.root_account(access_key_id).is_some() {
             return false;
@@ -343,7 +310,7 @@ impl CredentialStore {
         }
         keys.insert(
             access_key_id.to_string(),
-            StoredKey::user(secret, account, user, source),
+            StoredKey::user(secret, account, user),
         );
         true
     }
@@ -352,20 +319,18 @@ impl CredentialStore {
     pub fn insert_session(
         &self,
         access_key_id: &str,
-        secret: &str,
-        token: &str,
+        secret: Secret,
+        token: Secret,
         session: Session,
-        source: KeySource,
     ) {
         if let Ok(mut keys) = self.keys.write() {
             keys.insert(
                 access_key_id.to_string(),
                 StoredKey {
-                    secret: secret.to_string(),
-                    session_token: Some(token.to_string()),
+                    secret,
+                    session_token: Some(token),
                     identity: Identity::Session(Arc::new(session)),
                     active: true,
-                    source,
                 },
             );
         }
@@ -396,6 +361,7 @@ impl CredentialStore {
     }
 
     /// The identity a key stands for, if known (no authentication).
+    #[cfg(test)]
     pub fn identity_of(&self, access_key_id: &str) -> Option<Identity> {
         if let Some(k) = self.keys.read().ok()?.get(access_key_id) {
             return Some(k.identity.clone());
@@ -413,21 +379,17 @@ impl CredentialStore {
         }
     }
 
-    /// Number of stored (non-root) keys.
-    pub fn len(&self) -> usize {
-        self.keys.read().map(|k| k.len()).unwrap_or(0)
-    }
-
     /// Whether no non-root key is stored.
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.keys.read().map(|k| k.is_empty()).unwrap_or(true)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sigv4::{sign_request, SigningParams};
+    use aws_wire::sigv4::{sign_request, SigningParams};
 
     fn signed(akid: &str, secret: &str, token: Option<&str>, time: i64) -> (Uri, HeaderMap) {
         let uri: Uri = "http://127.0.0.1/".parse().unwrap();
@@ -446,7 +408,8 @@ mod tests {
                 service: "secretsmanager",
                 time,
             },
-        );
+        )
+        .unwrap();
         (uri, h)
     }
 
@@ -491,13 +454,7 @@ mod tests {
             Err(AuthFailure::InvalidToken)
         );
 
-        store.insert_user_key(
-            "AKIAUSER",
-            "usersecret",
-            "111122223333",
-            "alice",
-            KeySource::Captured,
-        );
+        store.insert_user_key("AKIAUSER", "usersecret".into(), "111122223333", "alice");
         assert!(matches!(
             auth(&store, "AKIAUSER", "usersecret", None, now),
             Ok(Identity::User { .. })
@@ -530,7 +487,7 @@ mod tests {
             issued_at: now,
             expires_at: now + 100,
         };
-        store.insert_session("ASIA1", "sess", "token-1", session, KeySource::Captured);
+        store.insert_session("ASIA1", "sess".into(), "token-1".into(), session);
         assert!(matches!(
             auth(&store, "ASIA1", "sess", Some("token-1"), now),
             Ok(Identity::Session(_))

@@ -17,9 +17,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::encoding::percent_decode;
 use crate::upstream::{Upstream, UpstreamError};
-use crate::xml::Element;
+use aws_wire::arn;
+use aws_wire::encoding::percent_decode;
+use aws_wire::xml::Element;
 
 /// A policy document with where it came from (for decision explanations).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -217,25 +218,6 @@ fn tags_of(e: Option<&Element>) -> Vec<(String, String)> {
     .unwrap_or_default()
 }
 
-fn name_from_arn(arn: &str, kind: &str) -> Option<String> {
-    let resource = arn.splitn(6, ':').nth(5)?;
-    let rest = resource.strip_prefix(kind)?.strip_prefix('/')?;
-    rest.rsplit('/')
-        .next()
-        .filter(|n| !n.is_empty())
-        .map(str::to_string)
-}
-
-/// The account segment of an ARN.
-pub fn arn_account(arn: &str) -> Option<&str> {
-    arn.split(':').nth(4).filter(|a| !a.is_empty())
-}
-
-/// The region segment of an ARN.
-pub fn arn_region(arn: &str) -> Option<&str> {
-    arn.split(':').nth(3).filter(|a| !a.is_empty())
-}
-
 impl Directory {
     /// A directory reading through `upstream`, reusing entries until [`invalidate`]
     /// and, when `max_age` is set, for at most that long.
@@ -253,11 +235,6 @@ impl Directory {
             keys: Cache::new(),
             providers: Cache::new(),
         }
-    }
-
-    /// The client used for reads.
-    pub fn upstream(&self) -> &Upstream {
-        &self.upstream
     }
 
     /// The current generation.
@@ -671,10 +648,11 @@ impl Directory {
 
     /// A role by ARN (`arn:aws:iam::ACCT:role/PATH/NAME`).
     pub async fn role_by_arn(&self, arn: &str) -> Result<Option<Arc<RoleInfo>>, UpstreamError> {
-        let (Some(account), Some(name)) = (arn_account(arn), name_from_arn(arn, "role")) else {
+        let (Some(account), Some(name)) = (arn::account(arn), arn::resource_name(arn, "role"))
+        else {
             return Ok(None);
         };
-        let role = self.role(account, &name).await?;
+        let role = self.role(account, name).await?;
         // The path must match too: a role ARN with a wrong path names no role.
         Ok(role.filter(|r| r.arn == arn))
     }
@@ -867,22 +845,6 @@ mod tests {
 
     #[test]
     fn helpers() {
-        assert_eq!(
-            name_from_arn("arn:aws:iam::123456789012:role/a/b/eso", "role").as_deref(),
-            Some("eso")
-        );
-        assert_eq!(
-            name_from_arn("arn:aws:iam::123456789012:user/u", "role"),
-            None
-        );
-        assert_eq!(
-            arn_account("arn:aws:secretsmanager:eu-west-3:123456789012:secret:x"),
-            Some("123456789012")
-        );
-        assert_eq!(
-            arn_region("arn:aws:secretsmanager:eu-west-3:123456789012:secret:x"),
-            Some("eu-west-3")
-        );
         assert_eq!(decode_policy_document("%7B%22a%22%3A1%7D"), "{\"a\":1}");
         assert_eq!(
             decode_policy_document(" {\"a\":\"50%\"}"),

@@ -10,7 +10,7 @@ use bytes::Bytes;
 use http::{Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 
-use crate::xml::escape;
+use aws_wire::xml::escape;
 
 /// The body type of every response the gateway produces or relays.
 pub type Body = http_body_util::combinators::BoxBody<Bytes, hyper::Error>;
@@ -190,73 +190,9 @@ impl AwsError {
     }
 }
 
-/// Which kind of policy decided a denial, in AWS's wording.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub enum PolicyKind {
-    /// Identity-based policies of the principal.
-    Identity,
-    /// The resource's policy (secret policy, trust policy, key policy).
-    Resource,
-    /// The principal's permissions boundary.
-    Boundary,
-    /// The session policy of a role session.
-    Session,
-    /// A service control policy.
-    ServiceControl,
-    /// A resource control policy.
-    ResourceControl,
-}
-
-impl PolicyKind {
-    /// The phrase AWS uses in "because no {phrase} allows" / "in a {phrase}".
-    pub fn phrase(self) -> &'static str {
-        match self {
-            PolicyKind::Identity => "identity-based policy",
-            PolicyKind::Resource => "resource-based policy",
-            PolicyKind::Boundary => "permissions boundary",
-            PolicyKind::Session => "session policy",
-            PolicyKind::ServiceControl => "service control policy",
-            PolicyKind::ResourceControl => "resource control policy",
-        }
-    }
-}
-
-/// AWS's access-denied sentence: "User: ARN is not authorized to perform: ACTION on
-/// resource: RESOURCE because no … allows the ACTION action" or "… with an explicit
-/// deny in a …".
-pub fn denied_message(
-    principal_arn: &str,
-    action: &str,
-    resource: &str,
-    explicit: bool,
-    kind: PolicyKind,
-) -> String {
-    if explicit {
-        format!(
-            "User: {principal_arn} is not authorized to perform: {action} on resource: {resource} with an explicit deny in a {}",
-            kind.phrase()
-        )
-    } else {
-        format!(
-            "User: {principal_arn} is not authorized to perform: {action} on resource: {resource} because no {} allows the {action} action",
-            kind.phrase()
-        )
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn messages() {
-        assert_eq!(
-            denied_message("arn:aws:iam::1:user/u", "secretsmanager:GetSecretValue", "arn:s", false, PolicyKind::Identity),
-            "User: arn:aws:iam::1:user/u is not authorized to perform: secretsmanager:GetSecretValue on resource: arn:s because no identity-based policy allows the secretsmanager:GetSecretValue action"
-        );
-        assert!(denied_message("a", "b", "c", true, PolicyKind::Boundary)
-            .ends_with("with an explicit deny in a permissions boundary"));
-    }
 
     #[tokio::test]
     async fn renders_both_protocols() {
@@ -264,7 +200,7 @@ mod tests {
         let r = e.render(&Protocol::Query("sts".into()), "rid");
         assert_eq!(r.status(), 403);
         let body = r.into_body().collect().await.unwrap().to_bytes();
-        let root = crate::xml::parse(&body).unwrap();
+        let root = aws_wire::xml::parse(&body).unwrap();
         assert_eq!(
             root.text_at(&["Error", "Code"]),
             Some("SignatureDoesNotMatch")

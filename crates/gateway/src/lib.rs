@@ -16,30 +16,27 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Layout: [`sigv4`] (parse/verify/sign), [`credentials`] (who signed), [`jwt`]
-//! (web-identity tokens), [`directory`] (cached reads of IAM/secret/key state),
-//! [`authorize`] (callers and `iam` decisions), [`secretsmanager`] and [`sts`] (per
-//! service plans), [`errors`] (AWS error shapes), [`decision_log`] (JSON Lines),
-//! [`proxy`] (the pipeline) and [`admin`] (`/_sma/*`).
+//! Layout: the wire formats (SigV4, JWT/JWKS, XML, encodings, dates, ARNs) live in
+//! the pure [`aws_wire`] crate; here are `credentials` (who signed), `issuers` (trusted
+//! OIDC key sets), `directory` (cached reads of IAM/secret/key state), `authorize`
+//! (callers and `iam` decisions), `secretsmanager` and `sts` (per service plans),
+//! `errors` (AWS error shapes), `decision_log` (JSON Lines), `proxy` (the pipeline)
+//! and `admin` (`/_sma/*`).
 #![warn(missing_docs)]
 
-pub mod admin;
-pub mod authorize;
-pub mod credentials;
-pub mod crypto;
-pub mod decision_log;
-pub mod directory;
-pub mod encoding;
-pub mod errors;
-pub mod fuzzing;
-pub mod jwt;
-pub mod proxy;
-pub mod secretsmanager;
-pub mod sigv4;
-pub mod sts;
-pub mod time;
-pub mod upstream;
-pub mod xml;
+mod admin;
+mod authorize;
+mod credentials;
+mod decision_log;
+mod directory;
+mod errors;
+mod issuers;
+mod proxy;
+mod request_id;
+mod secretsmanager;
+mod state;
+mod sts;
+mod upstream;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -54,9 +51,12 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub use aws_wire::jwt::Jwks;
+use aws_wire::time;
 pub use credentials::RootCredentials;
 pub use decision_log::DecisionRecord;
-pub use jwt::Jwks;
+use state::{KeyRegistration, Replace, RoleSessionRegistration, Shared};
+pub use upstream::{Upstream, UpstreamError};
 
 /// Default request body limit (AWS Secrets Manager values are ≤ 64 KiB; CloudFormation
 /// template bodies ≤ 51,200 bytes): 8 MiB.
@@ -188,7 +188,7 @@ pub struct Gateway;
 /// cache, read decisions. Cheap to clone.
 #[derive(Clone)]
 pub struct GatewayHandle {
-    shared: Arc<proxy::Shared>,
+    shared: Arc<Shared>,
 }
 
 impl std::fmt::Debug for GatewayHandle {
@@ -199,7 +199,8 @@ impl std::fmt::Debug for GatewayHandle {
 
 impl GatewayHandle {
     /// Registers an IAM user's access key (e.g. one a CloudFormation stack created
-    /// inside LocalStack, whose secret never passed through the gateway).
+    /// inside LocalStack, whose secret never passed through the gateway), replacing a
+    /// key of the same id.
     pub fn register_user_key(
         &self,
         account_id: &str,
@@ -207,21 +208,21 @@ impl GatewayHandle {
         access_key_id: &str,
         secret_access_key: &str,
     ) {
-        self.shared.creds.insert_user_key(
-            access_key_id,
-            secret_access_key,
-            account_id,
-            user_name,
-            credentials::KeySource::Registered,
+        self.shared.register_user_key(
+            KeyRegistration {
+                access_key_id: access_key_id.to_string(),
+                secret_access_key: secret_access_key.into(),
+                account_id: account_id.to_string(),
+                user_name: user_name.to_string(),
+            },
+            Replace::Allowed,
         );
-        self.shared.dir.invalidate();
     }
 
     /// Registers role-session credentials issued outside the gateway (the session's
     /// role, name and expiry are remembered as for `AssumeRole`). The session is pinned
     /// to the role's current unique id, so it gets nothing from a role recreated later
     /// under the same name. Fails when the role cannot be read.
-    #[allow(clippy::too_many_arguments)]
     pub async fn register_role_session(
         &self,
         role_arn: &str,
@@ -231,59 +232,31 @@ impl GatewayHandle {
         session_token: &str,
         expires_at: i64,
     ) -> Result<(), String> {
-        let role = self
-            .shared
-            .dir
-            .role_by_arn(role_arn)
+        self.shared
+            .register_role_session(RoleSessionRegistration {
+                role_arn,
+                session_name,
+                access_key_id,
+                secret_access_key: secret_access_key.into(),
+                session_token: session_token.into(),
+                expires_at,
+            })
             .await
-            .map_err(|e| format!("reading role {role_arn}: {e}"))?
-            .ok_or_else(|| format!("role {role_arn} does not exist"))?;
-        let account = directory::arn_account(role_arn).unwrap_or("").to_string();
-        let role_name = role_arn.rsplit('/').next().unwrap_or("").to_string();
-        let session = credentials::Session {
-            account: account.clone(),
-            kind: credentials::SessionKind::AssumedRole {
-                role_arn: role_arn.to_string(),
-                assumed_role_arn: format!(
-                    "arn:aws:sts::{account}:assumed-role/{role_name}/{session_name}"
-                ),
-                role_name,
-                session_name: session_name.to_string(),
-                assumed_role_id: format!("{}:{session_name}", role.role_id),
-                chained: false,
-                web_identity: None,
-            },
-            session_policy: None,
-            session_policy_arns: vec![],
-            tags: vec![],
-            transitive_tag_keys: vec![],
-            source_identity: None,
-            issued_at: time::unix_now(),
-            expires_at,
-        };
-        self.shared.creds.insert_session(
-            access_key_id,
-            secret_access_key,
-            session_token,
-            session,
-            credentials::KeySource::Registered,
-        );
-        Ok(())
     }
 
     /// Forgets a key; requests signed with it fail at once.
     pub fn remove_key(&self, access_key_id: &str) -> bool {
-        self.shared.creds.remove_key(access_key_id)
+        self.shared.remove_key(access_key_id)
     }
 
     /// Sets (or replaces) an OIDC issuer's key set.
     pub fn register_oidc_issuer(&self, issuer: &str, jwks: Jwks) {
-        proxy::register_issuer(&self.shared, issuer, jwks);
+        self.shared.register_issuer(issuer, jwks, Replace::Allowed);
     }
 
     /// Forgets cached IAM/secret/key state: the next request reads LocalStack again.
     pub fn invalidate_cache(&self) {
-        self.shared.dir.invalidate();
+        self.shared.invalidate_cache();
     }
 
     /// The decisions kept in memory (the last 10,000), oldest first.
@@ -342,7 +315,7 @@ impl Gateway {
     pub async fn start(config: Config) -> Result<RunningGateway, GatewayError> {
         let upstream = upstream::Upstream::new(
             &config.upstream,
-            &config.root.secret,
+            config.root.secret.expose(),
             config.upstream_timeout,
         )?;
         let log = decision_log::DecisionLog::open(config.decision_log.clone())
@@ -351,11 +324,11 @@ impl Gateway {
                 context: "opening the decision log".into(),
                 source: e,
             })?;
-        let issuers = jwt::IssuerRegistry::new();
+        let issuers = issuers::IssuerRegistry::new();
         for (iss, jwks) in &config.oidc_issuers {
             issuers.insert(iss, jwks.clone());
         }
-        let shared = Arc::new(proxy::Shared {
+        let shared = Arc::new(Shared {
             creds: credentials::CredentialStore::new(config.root.clone()),
             issuers,
             dir: directory::Directory::new(upstream.clone(), config.policy_cache_max_age),
@@ -386,7 +359,7 @@ impl Gateway {
     }
 }
 
-async fn serve(listener: TcpListener, shared: Arc<proxy::Shared>, mut stop: watch::Receiver<bool>) {
+async fn serve(listener: TcpListener, shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
     let mut connections = tokio::task::JoinSet::new();
     let mut purge = tokio::time::interval(Duration::from_secs(60));
     loop {

@@ -12,19 +12,18 @@ use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use serde_json::{Map, Value};
 
-use crate::authorize::{AuthzError, Caller, PolicyCache, Resolver, Verdict};
-use crate::credentials::{CredentialStore, Identity, KeySource};
-use crate::crypto::request_id;
-use crate::decision_log::{DecisionLog, DecisionRecord};
-use crate::directory::Directory;
-use crate::encoding::{parse_form, percent_decode};
+use crate::authorize::{AuthzError, Caller, Resolver, Verdict};
+use crate::decision_log::DecisionRecord;
 use crate::errors::{full_body, AuthFailure, AwsError, Body, Protocol};
-use crate::jwt::{IssuerRegistry, Jwks};
+use crate::request_id::request_id;
 use crate::secretsmanager::{SmContext, SmPlan, READ_ONLY_ACTIONS as SM_READ_ONLY};
-use crate::sigv4::{self, AuthLocation, SigV4Auth, PRESIGN_PARAMS};
+use crate::state::Shared;
 use crate::sts::{self, PendingSession, StsContext, StsPlan};
-use crate::time::{format_rfc3339_millis, unix_now, unix_now_millis};
 use crate::upstream::{Upstream, MAX_UPSTREAM_BODY};
+use aws_wire::encoding::{parse_form, percent_decode};
+use aws_wire::sigv4::{self, AuthLocation, SigV4Auth, PRESIGN_PARAMS};
+use aws_wire::time::{format_rfc3339_millis, unix_now, unix_now_millis};
+use aws_wire::Secret;
 
 const HOP_BY_HOP: [&str; 8] = [
     "connection",
@@ -36,18 +35,6 @@ const HOP_BY_HOP: [&str; 8] = [
     "trailer",
     "upgrade",
 ];
-
-/// State shared by every connection.
-pub(crate) struct Shared {
-    pub(crate) creds: CredentialStore,
-    pub(crate) issuers: IssuerRegistry,
-    pub(crate) dir: Directory,
-    pub(crate) upstream: Upstream,
-    pub(crate) log: DecisionLog,
-    pub(crate) policies: PolicyCache,
-    pub(crate) max_body: usize,
-    pub(crate) admin_api: bool,
-}
 
 /// One request in flight.
 struct Ctx {
@@ -305,7 +292,7 @@ impl Shared {
             if let Some(t) = &a.security_token {
                 headers.insert(
                     "x-amz-security-token",
-                    HeaderValue::from_str(t).map_err(|e| e.to_string())?,
+                    HeaderValue::from_str(t.expose()).map_err(|e| e.to_string())?,
                 );
             }
         }
@@ -402,20 +389,19 @@ impl Shared {
         match after {
             After::Nothing => bytes,
             After::Session(pending) => {
-                if let Some(issued) = sts::parse_issued(&bytes) {
+                if let Some(issued) = aws_wire::sts_answer::parse_issued(&bytes) {
                     let session = sts::complete_session(*pending, &issued);
                     self.creds.insert_session(
                         &issued.access_key_id,
-                        &issued.secret_access_key,
-                        &issued.session_token,
+                        issued.secret_access_key.clone(),
+                        issued.session_token.clone(),
                         (*session).clone(),
-                        KeySource::Captured,
                     );
                 }
                 bytes
             }
             After::CaptureAccessKey { account } => {
-                if let Ok(root) = crate::xml::parse(&bytes) {
+                if let Ok(root) = aws_wire::xml::parse(&bytes) {
                     if let Some(k) = root.find("AccessKey") {
                         if let (Some(u), Some(id), Some(secret)) = (
                             k.text_at(&["UserName"]),
@@ -424,10 +410,9 @@ impl Shared {
                         ) {
                             self.creds.insert_user_key(
                                 id.trim(),
-                                secret.trim(),
+                                Secret::new(secret.trim()),
                                 &account,
                                 u.trim(),
-                                KeySource::Captured,
                             );
                         }
                     }
@@ -811,19 +796,6 @@ async fn secrets_manager(
                 )
                 .await
         }
-        SmPlan::ForwardWithBody(v, body) => {
-            shared
-                .relay(
-                    ctx,
-                    Bytes::from(body.to_string()),
-                    &principal,
-                    &v,
-                    After::Nothing,
-                    "secretsmanager",
-                    op,
-                )
-                .await
-        }
         SmPlan::BatchByIds {
             verdict,
             body: Some(body),
@@ -1023,38 +995,6 @@ async fn unsigned(shared: &Shared, ctx: &mut Ctx) -> Response<Body> {
     }
 }
 
-/// Registers an OIDC issuer's key set (shared by the admin API and the handle).
-pub(crate) fn register_issuer(shared: &Shared, issuer: &str, jwks: Jwks) {
-    shared.issuers.insert(issuer, jwks);
-}
-
-/// The identity an access key stands for (tests, admin API).
-#[allow(dead_code)]
-pub(crate) fn identity_of(shared: &Shared, akid: &str) -> Option<Identity> {
-    shared.creds.identity_of(akid)
-}
-
-/// State for unit tests: an upstream that is never contacted.
-#[cfg(test)]
-pub(crate) async fn test_shared() -> Shared {
-    let upstream = Upstream::new(
-        "http://127.0.0.1:4566",
-        "test",
-        std::time::Duration::from_secs(1),
-    )
-    .unwrap();
-    Shared {
-        creds: CredentialStore::new(crate::RootCredentials::default()),
-        issuers: IssuerRegistry::new(),
-        dir: Directory::new(upstream.clone(), Some(std::time::Duration::ZERO)),
-        upstream,
-        log: DecisionLog::open(None).await.unwrap(),
-        policies: PolicyCache::default(),
-        max_body: 1024,
-        admin_api: true,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1108,7 +1048,7 @@ mod tests {
     /// name LocalStack itself and carry no routing hint from the client.
     #[tokio::test]
     async fn relayed_request_names_upstream_host_and_drops_localstack_headers() {
-        let shared = test_shared().await;
+        let shared = crate::state::test_shared().await;
         let c = ctx(
             "/",
             &[
@@ -1172,7 +1112,7 @@ mod tests {
     /// F7: two Content-Type or X-Amz-Target headers are refused before anything else.
     #[tokio::test]
     async fn duplicate_content_type_or_target_is_refused() {
-        let shared = test_shared().await;
+        let shared = crate::state::test_shared().await;
         for (name, a, b) in [
             (
                 "content-type",

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use serde_json::{json, Map, Value};
 
 use crate::authorize::{decide, global_context, AuthzError, Caller, PolicyCache, Verdict};
-use crate::directory::{arn_account, arn_region, Directory, SecretInfo};
+use crate::directory::{Directory, SecretInfo};
+use aws_wire::arn;
 
 /// Actions whose resource is one secret named by `SecretId`.
 pub const SECRET_ACTIONS: &[&str] = &[
@@ -107,8 +108,6 @@ pub const KMS_DENIED: &str = "Access to KMS is not allowed";
 pub enum SmPlan {
     /// Relay unchanged.
     Forward(Verdict),
-    /// Relay with this JSON body instead.
-    ForwardWithBody(Verdict, Value),
     /// `BatchGetSecretValue` by ids: relay the allowed ids (if any) and add `Errors`.
     BatchByIds {
         /// The decision on the batch itself.
@@ -150,10 +149,10 @@ impl SmContext<'_> {
     fn where_is(&self, secret_id: &str) -> (String, String) {
         if secret_id.starts_with("arn:") {
             (
-                arn_account(secret_id)
+                arn::account(secret_id)
                     .unwrap_or(self.caller.account())
                     .to_string(),
-                arn_region(secret_id).unwrap_or(self.region).to_string(),
+                arn::region(secret_id).unwrap_or(self.region).to_string(),
             )
         } else {
             (self.caller.account().to_string(), self.region.to_string())
@@ -228,7 +227,7 @@ impl SmContext<'_> {
         let (account, region) = self.where_is(secret_id);
         // LocalStack acts in the ARN's region, but conditions on aws:RequestedRegion see
         // the signing region: AWS refuses such a request, and so does the gateway.
-        if secret_id.starts_with("arn:") && arn_region(secret_id) != Some(self.region) {
+        if secret_id.starts_with("arn:") && arn::region(secret_id) != Some(self.region) {
             return Ok(Verdict::deny(
                 &format!("secretsmanager:{action}"),
                 secret_id,
@@ -280,8 +279,8 @@ impl SmContext<'_> {
         }
         let (key_account, key_region) = if key_id.starts_with("arn:") {
             (
-                arn_account(key_id).unwrap_or(account).to_string(),
-                arn_region(key_id).unwrap_or(region).to_string(),
+                arn::account(key_id).unwrap_or(account).to_string(),
+                arn::region(key_id).unwrap_or(region).to_string(),
             )
         } else {
             (account.to_string(), region.to_string())

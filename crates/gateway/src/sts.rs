@@ -8,11 +8,12 @@ use std::sync::Arc;
 
 use crate::authorize::{decide, global_context, AuthzError, Caller, PolicyCache, Verdict};
 use crate::credentials::{Identity, Session, SessionKind, WebIdentity};
-use crate::directory::{arn_account, Directory};
+use crate::directory::Directory;
 use crate::errors::{AwsError, Protocol};
-use crate::jwt::{self, IssuerRegistry, JwtError};
-use crate::time::{parse_rfc3339, unix_now};
-use crate::xml;
+use crate::issuers::IssuerRegistry;
+use aws_wire::arn;
+use aws_wire::jwt::{self, JwtError};
+use aws_wire::time::unix_now;
 
 /// Query parameters of a request (ordered, as received).
 pub type Params = Vec<(String, String)>;
@@ -199,16 +200,6 @@ pub struct StsContext<'a> {
     pub source_ip: &'a str,
 }
 
-fn role_name_of(role_arn: &str) -> Option<&str> {
-    role_arn
-        .splitn(6, ':')
-        .nth(5)?
-        .strip_prefix("role/")?
-        .rsplit('/')
-        .next()
-        .filter(|n| !n.is_empty())
-}
-
 impl StsContext<'_> {
     /// Plans `AssumeRole` for `caller`.
     pub async fn assume_role(
@@ -244,7 +235,7 @@ impl StsContext<'_> {
         let Some(role) = self.dir.role_by_arn(role_arn).await? else {
             return Ok(deny_with(Verdict::deny(action, role_arn, not_authorized)));
         };
-        let role_account = arn_account(&role.arn).unwrap_or("").to_string();
+        let role_account = arn::account(&role.arn).unwrap_or("").to_string();
         let trust = self.policies.parse("trust policy", &role.trust_policy)?;
 
         let chained_from = match &caller.identity {
@@ -336,7 +327,9 @@ impl StsContext<'_> {
             transitive.extend(s.transitive_tag_keys.iter().cloned());
         }
         let now = unix_now();
-        let role_name = role_name_of(&role.arn).unwrap_or("").to_string();
+        let role_name = arn::resource_name(&role.arn, "role")
+            .unwrap_or("")
+            .to_string();
         let session = Session {
             account: role_account.clone(),
             kind: SessionKind::AssumedRole {
@@ -395,9 +388,7 @@ impl StsContext<'_> {
                 "anonymous".into(),
             ));
         }
-        let Some(role_account) =
-            arn_account(role_arn).filter(|a| crate::credentials::is_account_id(a))
-        else {
+        let Some(role_account) = arn::account(role_arn).filter(|a| arn::is_account_id(a)) else {
             let msg = format!("{role_arn} is invalid");
             return Ok((
                 StsPlan::Deny(
@@ -570,7 +561,9 @@ impl StsContext<'_> {
                 who,
             ));
         }
-        let role_name = role_name_of(&role.arn).unwrap_or("").to_string();
+        let role_name = arn::resource_name(&role.arn, "role")
+            .unwrap_or("")
+            .to_string();
         let session = Session {
             account: role_account.to_string(),
             kind: SessionKind::AssumedRole {
@@ -662,55 +655,11 @@ fn member_list_arns(params: &Params) -> Vec<String> {
     items.into_iter().map(|(_, v)| v).collect()
 }
 
-/// Credentials read from an STS answer.
-#[derive(Clone, PartialEq, Eq)]
-pub struct IssuedCredentials {
-    /// Access key id.
-    pub access_key_id: String,
-    /// Secret access key.
-    pub secret_access_key: String,
-    /// Session token.
-    pub session_token: String,
-    /// `Expiration`, Unix seconds.
-    pub expiration: Option<i64>,
-    /// `AssumedRoleUser/Arn`, if any.
-    pub assumed_role_arn: Option<String>,
-    /// `AssumedRoleUser/AssumedRoleId`, if any.
-    pub assumed_role_id: Option<String>,
-}
-
-impl std::fmt::Debug for IssuedCredentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("IssuedCredentials")
-            .field("access_key_id", &self.access_key_id)
-            .field("expiration", &self.expiration)
-            .field("assumed_role_arn", &self.assumed_role_arn)
-            .finish()
-    }
-}
-
-/// Reads the credentials of an `AssumeRole*` / `GetSessionToken` answer.
-pub fn parse_issued(body: &[u8]) -> Option<IssuedCredentials> {
-    let root = xml::parse(body).ok()?;
-    let c = root.find("Credentials")?;
-    let t = |n: &str| c.text_at(&[n]).map(|s| s.trim().to_string());
-    let aru = root.find("AssumedRoleUser");
-    Some(IssuedCredentials {
-        access_key_id: t("AccessKeyId")?,
-        secret_access_key: t("SecretAccessKey")?,
-        session_token: t("SessionToken")?,
-        expiration: t("Expiration").and_then(|e| parse_rfc3339(&e)),
-        assumed_role_arn: aru
-            .and_then(|a| a.text_at(&["Arn"]))
-            .map(|s| s.trim().to_string()),
-        assumed_role_id: aru
-            .and_then(|a| a.text_at(&["AssumedRoleId"]))
-            .map(|s| s.trim().to_string()),
-    })
-}
-
 /// Completes a pending session with what LocalStack issued.
-pub fn complete_session(pending: PendingSession, issued: &IssuedCredentials) -> Arc<Session> {
+pub fn complete_session(
+    pending: PendingSession,
+    issued: &aws_wire::sts_answer::IssuedCredentials,
+) -> Arc<Session> {
     let mut s = pending.session;
     if let Some(exp) = issued.expiration {
         s.expires_at = s.expires_at.min(exp.max(s.issued_at));
@@ -805,19 +754,5 @@ mod tests {
             member_list_arns(&p),
             vec!["arn:aws:iam::aws:policy/X".to_string()]
         );
-        assert_eq!(role_name_of("arn:aws:iam::1:role/p/q/r"), Some("r"));
-    }
-
-    #[test]
-    fn issued() {
-        let body = br#"<AssumeRoleResponse><AssumeRoleResult><Credentials><AccessKeyId>LSIA1</AccessKeyId><SecretAccessKey>s</SecretAccessKey><SessionToken>t</SessionToken><Expiration>2030-01-01T00:00:00Z</Expiration></Credentials><AssumedRoleUser><AssumedRoleId>AROA1:s</AssumedRoleId><Arn>arn:aws:sts::111122223333:assumed-role/r/s</Arn></AssumedRoleUser></AssumeRoleResult></AssumeRoleResponse>"#;
-        let c = parse_issued(body).unwrap();
-        assert_eq!(c.access_key_id, "LSIA1");
-        assert_eq!(
-            c.assumed_role_arn.as_deref(),
-            Some("arn:aws:sts::111122223333:assumed-role/r/s")
-        );
-        assert!(!format!("{c:?}").contains("SessionToken"));
-        assert!(parse_issued(b"<x/>").is_none());
     }
 }

@@ -13,11 +13,12 @@ use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
 use thiserror::Error;
 
-use crate::encoding::encode_form;
 use crate::errors::{full_body, Body};
-use crate::sigv4::{sign_request, SigningParams};
-use crate::time::unix_now;
-use crate::xml;
+use aws_wire::encoding::encode_form;
+use aws_wire::sigv4::{sign_request, SigningParams};
+use aws_wire::time::unix_now;
+use aws_wire::xml;
+use aws_wire::Secret;
 
 /// Largest upstream answer the gateway reads into memory (relayed answers stream).
 pub const MAX_UPSTREAM_BODY: usize = 32 * 1024 * 1024;
@@ -47,6 +48,9 @@ pub enum UpstreamError {
     /// The answer could not be read.
     #[error("unreadable upstream answer: {0}")]
     Parse(String),
+    /// The call could not be signed (a value that cannot be a header).
+    #[error("cannot sign the upstream call: {0}")]
+    Signing(aws_wire::sigv4::SigV4Error),
 }
 
 impl UpstreamError {
@@ -62,7 +66,7 @@ pub struct Upstream {
     client: Client<HttpConnector, Body>,
     scheme: http::uri::Scheme,
     authority: http::uri::Authority,
-    root_secret: String,
+    root_secret: Secret,
     timeout: Duration,
 }
 
@@ -109,7 +113,7 @@ impl Upstream {
             client,
             scheme,
             authority,
-            root_secret: root_secret.to_string(),
+            root_secret: Secret::new(root_secret),
             timeout,
         })
     }
@@ -159,7 +163,7 @@ impl Upstream {
                 .parse()
                 .map_err(|_| UpstreamError::BadUrl(self.endpoint()))?,
         );
-        sign_request(&method, &uri, &mut headers, &body, &p);
+        sign_request(&method, &uri, &mut headers, &body, &p).map_err(UpstreamError::Signing)?;
         let mut req = Request::builder()
             .method(method)
             .uri(uri)
@@ -197,7 +201,7 @@ impl Upstream {
         let body = encode_form(params).into_bytes();
         let p = SigningParams {
             access_key_id: account,
-            secret_access_key: &self.root_secret,
+            secret_access_key: self.root_secret.expose(),
             session_token: None,
             region: "us-east-1",
             service,
@@ -244,7 +248,7 @@ impl Upstream {
         );
         let p = SigningParams {
             access_key_id: account,
-            secret_access_key: &self.root_secret,
+            secret_access_key: self.root_secret.expose(),
             session_token: None,
             region,
             service,

@@ -3,10 +3,10 @@
 
 mod common;
 
+use aws_wire::encoding::base64url_encode;
+use aws_wire::sigv4::{presign_uri, sign_request, SigningParams};
+use aws_wire::time::{format_amz_date, unix_now};
 use common::*;
-use gateway::encoding::base64url_encode;
-use gateway::sigv4::{presign_uri, sign_request, SigningParams};
-use gateway::time::{format_amz_date, unix_now};
 use http::{HeaderMap, Method, Uri};
 use serde_json::json;
 
@@ -49,7 +49,8 @@ fn signed_json(
             service: "secretsmanager",
             time,
         },
-    );
+    )
+    .expect("signing a test request");
     (
         h.iter()
             .map(|(k, v)| (k.to_string(), v.to_str().unwrap().to_string()))
@@ -86,7 +87,8 @@ fn signed_query(
             service,
             time: unix_now(),
         },
-    );
+    )
+    .expect("signing a test request");
     h.iter()
         .map(|(k, v)| (k.to_string(), v.to_str().unwrap().to_string()))
         .collect()
@@ -512,7 +514,8 @@ async fn forged_and_malformed_requests_are_all_denied() {
             service: "iam",
             time: now,
         },
-    );
+    )
+    .expect("signing a test request");
     let xh: Vec<(String, String)> = hm
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_str().unwrap().to_string()))
@@ -545,7 +548,9 @@ async fn forged_and_malformed_requests_are_all_denied() {
         service: "sts",
         time,
     };
-    let expired = presign_uri(&Method::GET, &uri, 5, &p(now - 60)).to_string();
+    let expired = presign_uri(&Method::GET, &uri, 5, &p(now - 60))
+        .expect("presigning")
+        .to_string();
     cases.push(Case {
         name: "presigned URL past X-Amz-Expires",
         method: "GET",
@@ -554,7 +559,9 @@ async fn forged_and_malformed_requests_are_all_denied() {
         body: vec![],
         code: Some("SignatureDoesNotMatch"),
     });
-    let good = presign_uri(&Method::GET, &uri, 60, &p(now)).to_string();
+    let good = presign_uri(&Method::GET, &uri, 60, &p(now))
+        .expect("presigning")
+        .to_string();
     cases.push(Case {
         name: "presigned URL with X-Amz-Expires above 7 days",
         method: "GET",
@@ -603,7 +610,8 @@ async fn forged_and_malformed_requests_are_all_denied() {
             service: "secretsmanager",
             time: now,
         },
-    );
+    )
+    .expect("signing a test request");
     let ih: Vec<(String, String)> = hm
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_str().unwrap().to_string()))
@@ -647,7 +655,7 @@ async fn forged_and_malformed_requests_are_all_denied() {
             b64(&json!({"alg": "HS256", "kid": "k1"})),
             b64(&good_claims)
         );
-        let tag = gateway::crypto::hmac_sha256(issuer.jwks_json.as_bytes(), input.as_bytes());
+        let tag = aws_wire::crypto::hmac_sha256(issuer.jwks_json.as_bytes(), input.as_bytes());
         format!("{input}.{}", base64url_encode(&tag))
     };
     let valid = issuer.sign_raw(&json!({"alg": "ES256", "kid": "k1"}), &good_claims);
@@ -1043,7 +1051,8 @@ async fn query_protocol_body_that_is_not_a_form_is_denied() {
             service: "sts",
             time: unix_now(),
         },
-    );
+    )
+    .expect("signing a test request");
     let h: Vec<(&str, &str)> = hm
         .iter()
         .map(|(k, v)| (k.as_str(), v.to_str().unwrap()))

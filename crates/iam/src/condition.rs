@@ -49,6 +49,7 @@
 
 use crate::arn::ArnPattern;
 use crate::variables::{Template, Vars};
+use aws_wire::time::{days_from_civil, days_in_month};
 use std::net::IpAddr;
 
 /// Three-valued result of a condition: an error is "unknown", resolved
@@ -540,6 +541,9 @@ pub(crate) fn parse_date(s: &str) -> Option<Timestamp> {
             pos = 10;
         }
     }
+    let (Ok(month), Ok(day)) = (u32::try_from(month), u32::try_from(day)) else {
+        return None;
+    };
     if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
         return None;
     }
@@ -628,30 +632,6 @@ fn parse_epoch(s: &str) -> Option<(i64, u32)> {
     Some((secs, nanos))
 }
 
-fn is_leap(y: i64) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
-}
-
-fn days_in_month(y: i64, m: i64) -> i64 {
-    match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        _ if is_leap(y) => 29,
-        _ => 28,
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 /// Parses a CIDR block or a single address (IPv4 `/32`, IPv6 `/128`).
 pub(crate) fn parse_cidr(s: &str) -> Option<Cidr> {
     let s = s.trim();
@@ -710,30 +690,10 @@ impl Cidr {
     }
 }
 
-/// Decodes standard base64 (padding optional).
+/// Decodes standard base64, padding optional, surrounding whitespace ignored (policy
+/// and request values of the `Binary*` operators).
 pub(crate) fn base64_decode(s: &str) -> Option<Vec<u8>> {
-    let s = s.trim().trim_end_matches('=');
-    let mut out = Vec::with_capacity(s.len() * 3 / 4);
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for c in s.bytes() {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    // A single leftover sextet cannot encode a byte.
-    (bits < 6).then_some(out)
+    aws_wire::encoding::base64_decode_padding_optional(s.trim()).ok()
 }
 
 #[cfg(test)]

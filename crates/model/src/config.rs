@@ -198,7 +198,7 @@ fn quoted_string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<St
 impl ConfigFile {
     /// Parses YAML text (no validation yet: see [`ConfigFile::validate`]).
     pub fn from_yaml(text: &str) -> Result<Self, ConfigError> {
-        serde_yaml::from_str(text).map_err(|error| ConfigError::Syntax {
+        serde_norway::from_str(text).map_err(|error| ConfigError::Syntax {
             message: error.to_string(),
         })
     }

@@ -117,7 +117,7 @@ impl Access {
                 "kms:Decrypt is also decided by each key's key policy: it must allow this principal, or delegate to IAM policies of the account.".to_owned(),
             );
         }
-        if self.account_id.as_str() != self.identity.arn().split(':').nth(4).unwrap_or_default() {
+        if Some(self.account_id.as_str()) != aws_wire::arn::account(self.identity.arn()) {
             warnings.push("Cross-account: the secrets also need a resource policy allowing this principal, and a customer-managed KMS key.".to_owned());
         }
 

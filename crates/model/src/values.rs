@@ -3,6 +3,7 @@
 //! CloudFormation (no quotes, colons where not expected, newlines, `$`, `{`, `}` …).
 //! Renderers still escape (defence in depth), but nothing unsafe gets this far.
 
+use aws_wire::arn::is_account_id;
 use std::fmt;
 
 /// Why a raw string was rejected: what is wrong and how to fix it.
@@ -88,11 +89,11 @@ string_newtype!(
 impl AccountId {
     /// Validates an account id.
     pub fn parse(value: &str) -> Result<Self, Rejection> {
-        if value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit()) {
+        if is_account_id(value) {
             return Ok(Self(value.to_owned()));
         }
         let digits = value.trim().replace(['-', ' '], "");
-        let fix = if digits.len() == 12 && digits.bytes().all(|b| b.is_ascii_digit()) {
+        let fix = if is_account_id(&digits) {
             format!("write it as 12 digits without separators: \"{digits}\"")
         } else {
             "use the 12-digit account id shown by `aws sts get-caller-identity`, in quotes (\"123456789012\")"

@@ -724,3 +724,19 @@ fn flag_errors_name_the_flag() {
     );
     assert!(errors.0[1].fix.contains("--oidc-issuer"), "{errors}");
 }
+
+/// The YAML parser's errors carry the line and column of the problem, so the platform
+/// team finds the typo in a long file.
+#[test]
+fn syntax_errors_name_line_and_column() {
+    let config = replaced(
+        VALID,
+        "  region: eu-west-3\n",
+        "  region: eu-west-3\n  colour: blue\n",
+    );
+    let text = ConfigFile::from_yaml(&config).unwrap_err().to_string();
+    println!("{text}");
+    assert!(text.contains("unknown field `colour`"), "{text}");
+    assert!(text.contains("line 7 column 3"), "{text}");
+    assert!(text.contains("Fix:"), "{text}");
+}

@@ -5,7 +5,7 @@
 
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
-use gateway::encoding::base64url_encode;
+use aws_wire::encoding::base64url_encode;
 use serde_json::json;
 use std::sync::OnceLock;
 
@@ -91,7 +91,7 @@ impl TestIssuer {
         audiences: &[&str],
         seconds: i64,
     ) -> String {
-        let now = gateway::time::unix_now();
+        let now = aws_wire::time::unix_now();
         let issued = if seconds < 0 {
             now + seconds - 600
         } else {

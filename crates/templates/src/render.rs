@@ -319,7 +319,7 @@ fn check_output(template: &str, file: &str, text: &str) -> Result<(), RenderErro
         serde_json::from_str::<serde_json::Value>(text)
             .map_err(|e| invalid("JSON", e.to_string()))?;
     } else if file.ends_with(".yaml") {
-        let value = serde_yaml::from_str::<serde_yaml::Value>(text)
+        let value = serde_norway::from_str::<serde_norway::Value>(text)
             .map_err(|e| invalid("YAML", e.to_string()))?;
         if !value.is_mapping() {
             return Err(invalid("YAML", "the document is not a mapping".to_owned()));
@@ -405,7 +405,7 @@ mod tests {
     fn yaml_quote_escapes_everything_dangerous() {
         let nasty = "a\"b\\c\nd: e\u{2028}{{ x }}\u{0}";
         let quoted = yaml_quote(nasty);
-        let parsed: String = serde_yaml::from_str(&quoted).unwrap();
+        let parsed: String = serde_norway::from_str(&quoted).unwrap();
         assert_eq!(parsed, nasty);
         assert!(!quoted.contains('\n'));
     }

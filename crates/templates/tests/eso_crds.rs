@@ -61,7 +61,7 @@ fn load_crds() -> Crds {
         "external-secrets.io_externalsecrets.yaml",
     ] {
         let text = std::fs::read_to_string(Path::new(CRD_DIR).join(file)).unwrap();
-        let crd: Value = serde_yaml::from_str(&text).unwrap();
+        let crd: Value = serde_norway::from_str(&text).unwrap();
         let group = crd["spec"]["group"].as_str().unwrap();
         let kind = crd["spec"]["names"]["kind"].as_str().unwrap().to_owned();
         let namespaced = crd["spec"]["scope"] == "Namespaced";
@@ -405,7 +405,7 @@ fn validate_manifest(crds: &Crds, manifest: &Value) -> Vec<String> {
 }
 
 fn manifest(yaml: &str) -> Value {
-    serde_yaml::from_str(yaml).expect("manifest is YAML")
+    serde_norway::from_str(yaml).expect("manifest is YAML")
 }
 
 fn examples_dir() -> PathBuf {

@@ -43,8 +43,8 @@ fn every_generated_policy_parses_and_is_a_valid_identity_policy() {
 
 /// Replaces `!Sub "…"` values by their substitution for account 123456789012 in the
 /// `aws` partition (the only variables the templates use in trust policies).
-fn substitute(value: &serde_yaml::Value) -> serde_yaml::Value {
-    use serde_yaml::Value;
+fn substitute(value: &serde_norway::Value) -> serde_norway::Value {
+    use serde_norway::Value;
     match value {
         Value::Tagged(t) if t.tag == "!Sub" => {
             let text = t.value.as_str().expect("!Sub of a string");
@@ -72,12 +72,12 @@ fn every_generated_trust_policy_parses_and_is_a_valid_trust_policy() {
             .iter()
             .filter(|f| f.kind == ArtifactKind::CloudFormation)
         {
-            let template: serde_yaml::Value = serde_yaml::from_str(&file.contents).unwrap();
+            let template: serde_norway::Value = serde_norway::from_str(&file.contents).unwrap();
             let Some(role) = template["Resources"]["SecretsManagerReadRole"].as_mapping() else {
                 continue;
             };
             let document =
-                &role[&serde_yaml::Value::from("Properties")]["AssumeRolePolicyDocument"];
+                &role[&serde_norway::Value::from("Properties")]["AssumeRolePolicyDocument"];
             assert!(
                 document.is_mapping(),
                 "{}: the trust policy must be a mapping",

@@ -241,7 +241,7 @@ fn hostile_values_are_escaped_or_refused_by_the_filters() {
         .iter()
         .find(|f| f.path == Path::new("app/eso/external-secret.yaml"))
         .unwrap();
-    let parsed: serde_yaml::Value = serde_yaml::from_str(&manifest.contents).unwrap();
+    let parsed: serde_norway::Value = serde_norway::from_str(&manifest.contents).unwrap();
     assert_eq!(parsed["metadata"]["name"].as_str(), Some(hostile));
     assert!(parsed["injected"].is_null() && parsed["metadata"]["injected"].is_null());
     let policy = files

@@ -8,8 +8,8 @@ use std::time::Duration;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use aws_sdk_secretsmanager::config::{BehaviorVersion, Credentials, Region};
-use gateway::encoding::{base64url_encode, encode_form};
-use gateway::upstream::Upstream;
+use aws_wire::encoding::{base64url_encode, encode_form};
+use gateway::Upstream;
 use gateway::{Config, Gateway, Jwks, RunningGateway};
 use serde_json::{json, Value};
 
@@ -26,7 +26,8 @@ static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// A fresh 12-digit account id (isolation between tests sharing one LocalStack).
 pub fn account() -> String {
-    let b = gateway::crypto::random_bytes::<8>();
+    let mut b = [0u8; 8];
+    aws_lc_rs::rand::fill(&mut b).expect("system random generator");
     let n = u64::from_le_bytes(b) % 900_000_000_000
         + 100_000_000_000
         + COUNTER.fetch_add(1, Ordering::SeqCst);
@@ -287,7 +288,7 @@ impl Issuer {
 
     /// A service-account token.
     pub fn token(&self, sub: &str, aud: &str, exp_in: i64) -> String {
-        let now = gateway::time::unix_now();
+        let now = aws_wire::time::unix_now();
         self.sign_raw(
             &json!({"alg": "ES256", "kid": "k1", "typ": "JWT"}),
             &json!({"iss": self.url, "sub": sub, "aud": aud, "iat": now - 10, "nbf": now - 10, "exp": now + exp_in}),

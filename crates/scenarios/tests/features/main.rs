@@ -37,7 +37,7 @@ fn main() {
         reports.join("scenarios-junit.xml").display()
     );
     let compliance = report::Report {
-        generated_at: gateway::time::format_rfc3339(gateway::time::unix_now()),
+        generated_at: aws_wire::time::format_rfc3339(aws_wire::time::unix_now()),
         scenarios: outcome.scenarios,
     };
     match compliance.write(&reports, "compliance") {

@@ -12,6 +12,7 @@ use thiserror::Error;
 use crate::crypto::{ct_eq, hmac_sha256, sha256_hex};
 use crate::encoding::{hex_decode_lower, hex_encode, percent_decode_bytes, uri_encode};
 use crate::time::{format_amz_date, parse_amz_date};
+use crate::Secret;
 
 /// The only algorithm accepted.
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
@@ -65,11 +66,12 @@ pub struct SigV4Auth {
     /// `X-Amz-Expires` of a presigned request.
     pub expires: Option<i64>,
     /// The session token sent with the request, if any.
-    pub security_token: Option<String>,
+    pub security_token: Option<Secret>,
     signature: Vec<u8>,
 }
 
 impl std::fmt::Debug for SigV4Auth {
+    // The signature stays out: it authenticates this very request for 15 minutes.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SigV4Auth")
             .field("location", &self.location)
@@ -79,11 +81,8 @@ impl std::fmt::Debug for SigV4Auth {
             .field("signed_headers", &self.signed_headers)
             .field("amz_date", &self.amz_date)
             .field("expires", &self.expires)
-            .field(
-                "security_token",
-                &self.security_token.as_ref().map(|_| "<redacted>"),
-            )
-            .finish()
+            .field("security_token", &self.security_token)
+            .finish_non_exhaustive()
     }
 }
 
@@ -221,7 +220,7 @@ fn parse_header(value: &str, headers: &HeaderMap) -> Result<SigV4Auth, SigV4Erro
             "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.",
         )
     })?;
-    let token = single_header(headers, "x-amz-security-token")?.map(str::to_string);
+    let token = single_header(headers, "x-amz-security-token")?.map(Secret::from);
     let auth = build(
         AuthLocation::Header,
         credential,
@@ -265,7 +264,7 @@ fn parse_query(params: &[(String, String)]) -> Result<SigV4Auth, SigV4Error> {
             "X-Amz-Expires must be between 1 and 604800 seconds.",
         ));
     }
-    let token = get("X-Amz-Security-Token").map(str::to_string);
+    let token = get("X-Amz-Security-Token").map(Secret::from);
     build(
         AuthLocation::Query,
         credential,
@@ -284,7 +283,7 @@ fn build(
     signature: &str,
     amz_date: &str,
     expires: Option<i64>,
-    security_token: Option<String>,
+    security_token: Option<Secret>,
 ) -> Result<SigV4Auth, SigV4Error> {
     let parts: Vec<&str> = credential.split('/').collect();
     if parts.len() != 5 || parts[4] != "aws4_request" {
@@ -383,38 +382,28 @@ pub fn check_time(auth: &SigV4Auth, now: i64) -> Result<(), SigV4Error> {
     }
 }
 
-/// RFC 3986 dot-segment removal, then AWS URI encoding of the (already encoded) path:
-/// the canonical URI of every service but S3.
+/// The canonical URI of every service but S3: the path normalised ("Remove redundant
+/// and relative path components", <https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html>:
+/// empty and `.` segments dropped, `..` removes the segment before it, a trailing `/`
+/// kept), then AWS URI encoding of the (already encoded) path. This is what the AWS
+/// SDK signs (checked against `aws-sigv4` in `tests/it/sigv4_oracle.rs`).
 pub fn canonical_uri(path: &str) -> String {
-    if path.is_empty() {
-        return "/".into();
-    }
-    let mut out: Vec<&str> = Vec::new();
-    let segments: Vec<&str> = path.split('/').collect();
-    let last = segments.len() - 1;
-    for (i, seg) in segments.iter().enumerate() {
-        match *seg {
-            "." => {
-                if i == last {
-                    out.push("");
-                }
-            }
+    let mut kept: Vec<&str> = Vec::new();
+    for segment in path.split('/') {
+        match segment {
+            "" | "." => {}
             ".." => {
-                if out.len() > 1 {
-                    out.pop();
-                }
-                if i == last {
-                    out.push("");
-                }
+                kept.pop();
             }
-            s => out.push(s),
+            s => kept.push(s),
         }
     }
-    let mut joined = out.join("/");
-    if !joined.starts_with('/') {
-        joined.insert(0, '/');
+    let mut normalised = format!("/{}", kept.join("/"));
+    let trailing_slash = ["/", "/.", "/.."].iter().any(|end| path.ends_with(end));
+    if trailing_slash && !normalised.ends_with('/') {
+        normalised.push('/');
     }
-    uri_encode(&joined, true)
+    uri_encode(&normalised, true)
 }
 
 /// The canonical query string: every parameter decoded then AWS-encoded, sorted by name
@@ -595,28 +584,25 @@ pub struct SigningParams<'a> {
 
 /// Signs a request in the `Authorization` header. Adds `host` (from the URI when
 /// absent), `x-amz-date` and `x-amz-security-token`; signs every header present except
-/// `authorization`, `user-agent` and `content-length`.
+/// `authorization`, `user-agent` and `content-length`. Fails when a header value or the
+/// session token is not visible ASCII (nothing is signed then).
 pub fn sign_request(
     method: &Method,
     uri: &Uri,
     headers: &mut HeaderMap,
     body: &[u8],
     p: &SigningParams<'_>,
-) {
+) -> Result<(), SigV4Error> {
     let amz_date = format_amz_date(p.time);
     if !headers.contains_key("host") {
         if let Some(a) = uri.authority() {
-            if let Ok(v) = a.as_str().parse() {
-                headers.insert("host", v);
-            }
+            headers.insert("host", header_value(a.as_str())?);
         }
     }
     headers.remove("authorization");
-    headers.insert("x-amz-date", amz_date.parse().expect("ascii date"));
+    headers.insert("x-amz-date", header_value(&amz_date)?);
     if let Some(t) = p.session_token {
-        if let Ok(v) = t.parse() {
-            headers.insert("x-amz-security-token", v);
-        }
+        headers.insert("x-amz-security-token", header_value(t)?);
     }
     let mut signed: Vec<String> = headers
         .keys()
@@ -630,9 +616,8 @@ pub fn sign_request(
         .collect();
     signed.sort();
     signed.dedup();
-    let canonical = canonical_request(method, uri, headers, &signed, &sha256_hex(body), false)
-        .expect("headers we set are ASCII");
-    let date = &amz_date[..8];
+    let canonical = canonical_request(method, uri, headers, &signed, &sha256_hex(body), false)?;
+    let date = scope_date_of(&amz_date);
     let sig = signature_for(
         p.secret_access_key,
         &amz_date,
@@ -649,14 +634,36 @@ pub fn sign_request(
         signed.join(";"),
         hex_encode(&sig)
     );
-    headers.insert("authorization", value.parse().expect("ascii authorization"));
+    headers.insert("authorization", header_value(&value)?);
+    Ok(())
+}
+
+/// A header value, or an error naming why it cannot be one.
+fn header_value(s: &str) -> Result<http::HeaderValue, SigV4Error> {
+    http::HeaderValue::from_str(s)
+        .map_err(|_| incomplete("A value to sign is not a valid header value (visible ASCII)."))
+}
+
+/// The `YYYYMMDD` of an amz date (the whole string when shorter, which
+/// [`format_amz_date`] never produces).
+fn scope_date_of(amz_date: &str) -> &str {
+    amz_date.get(..8).unwrap_or(amz_date)
 }
 
 /// Builds a presigned URI (query-string authentication) for a request whose only signed
-/// header is `host`. `uri` must be absolute (scheme and authority).
-pub fn presign_uri(method: &Method, uri: &Uri, expires: i64, p: &SigningParams<'_>) -> Uri {
+/// header is `host`. Fails when `uri` is not absolute (scheme and authority) or the
+/// result is not a valid URI.
+pub fn presign_uri(
+    method: &Method,
+    uri: &Uri,
+    expires: i64,
+    p: &SigningParams<'_>,
+) -> Result<Uri, SigV4Error> {
+    let authority = uri
+        .authority()
+        .ok_or_else(|| incomplete("A presigned URI needs an absolute URI."))?;
     let amz_date = format_amz_date(p.time);
-    let date = &amz_date[..8];
+    let date = scope_date_of(&amz_date);
     let credential = format!(
         "{}/{date}/{}/{}/aws4_request",
         p.access_key_id, p.region, p.service
@@ -680,19 +687,18 @@ pub fn presign_uri(method: &Method, uri: &Uri, expires: i64, p: &SigningParams<'
     if let Some(t) = p.session_token {
         add("X-Amz-Security-Token", t);
     }
+    let invalid = |_| incomplete("The presigned URI is not a valid URI.");
     let unsigned: Uri = format!(
         "{}://{}{}?{}",
         uri.scheme_str().unwrap_or("http"),
-        uri.authority().map(|a| a.as_str()).unwrap_or(""),
+        authority.as_str(),
         uri.path(),
         query
     )
     .parse()
-    .expect("valid uri");
+    .map_err(invalid)?;
     let mut headers = HeaderMap::new();
-    if let Some(a) = uri.authority() {
-        headers.insert("host", a.as_str().parse().expect("ascii authority"));
-    }
+    headers.insert("host", header_value(authority.as_str())?);
     let canonical = canonical_request(
         method,
         &unsigned,
@@ -700,8 +706,7 @@ pub fn presign_uri(method: &Method, uri: &Uri, expires: i64, p: &SigningParams<'
         &["host".to_string()],
         UNSIGNED_PAYLOAD,
         true,
-    )
-    .expect("ascii");
+    )?;
     let sig = signature_for(
         p.secret_access_key,
         &amz_date,
@@ -712,7 +717,7 @@ pub fn presign_uri(method: &Method, uri: &Uri, expires: i64, p: &SigningParams<'
     );
     format!("{unsigned}&X-Amz-Signature={}", hex_encode(&sig))
         .parse()
-        .expect("valid uri")
+        .map_err(invalid)
 }
 
 #[cfg(test)]
@@ -818,9 +823,13 @@ mod tests {
             service: "secretsmanager",
             time: 1_700_000_000,
         };
-        sign_request(&Method::POST, &uri, &mut headers, body, &p);
+        sign_request(&Method::POST, &uri, &mut headers, body, &p).unwrap();
         let auth = parse(&uri, &headers).unwrap().unwrap();
-        assert_eq!(auth.security_token.as_deref(), Some("tok"));
+        assert_eq!(
+            auth.security_token.as_ref().map(Secret::expose),
+            Some("tok")
+        );
+        assert!(!format!("{auth:?}").contains("tok\""), "{auth:?}");
         verify(&auth, &Method::POST, &uri, &headers, body, "s3cr3t").unwrap();
         assert!(verify(
             &auth,
@@ -852,7 +861,7 @@ mod tests {
             service: "sts",
             time: 1_700_000_000,
         };
-        let signed = presign_uri(&Method::GET, &uri, 60, &p);
+        let signed = presign_uri(&Method::GET, &uri, 60, &p).unwrap();
         let mut headers = HeaderMap::new();
         headers.insert("host", "127.0.0.1:4566".parse().unwrap());
         let auth = parse(&signed, &headers).unwrap().unwrap();
@@ -877,6 +886,10 @@ mod tests {
         assert_eq!(canonical_uri("/a b"), "/a%20b");
         assert_eq!(canonical_uri("/a%20b"), "/a%2520b");
         assert_eq!(canonical_uri("/.."), "/");
+        assert_eq!(canonical_uri("//"), "/");
+        assert_eq!(canonical_uri("/a//b/"), "/a/b/");
+        assert_eq!(canonical_uri("/a/b/.."), "/a/");
+        assert_eq!(canonical_uri("a"), "/a");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! One entry point that feeds arbitrary bytes to every parser of untrusted input
 //! (SigV4 headers and query strings, forms, percent/base64/hex decoding, JWTs, JWKS,
-//! XML). Used by the cargo-fuzz target `gateway_parsers` and by a deterministic smoke
+//! XML, STS answers). Used by the cargo-fuzz target `gateway_parsers` and by a deterministic smoke
 //! test; it must never panic.
 
 use http::{HeaderMap, HeaderValue, Uri};
@@ -49,7 +49,7 @@ pub fn fuzz_parsers(data: &[u8]) {
             let _ = crate::sigv4::check_time(&auth, 1_700_000_000);
         }
     }
-    let _ = crate::sts::parse_issued(data);
+    let _ = crate::sts_answer::parse_issued(data);
 }
 
 #[cfg(test)]

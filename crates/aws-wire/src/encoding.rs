@@ -80,14 +80,24 @@ fn b64_encode(bytes: &[u8], alphabet: &[u8; 64], pad: bool) -> String {
     out
 }
 
-fn b64_decode(s: &str, alphabet: &[u8; 64], padded: bool) -> Result<Vec<u8>, DecodeError> {
+/// Whether a base64 text ends with `=` padding to a multiple of four characters.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Padding {
+    Required,
+    Forbidden,
+    Optional,
+}
+
+fn b64_decode(s: &str, alphabet: &[u8; 64], padding: Padding) -> Result<Vec<u8>, DecodeError> {
     let mut b = s.as_bytes();
+    let pads = b.iter().rev().take_while(|&&c| c == b'=').count();
+    let padded = match padding {
+        Padding::Required => true,
+        Padding::Forbidden => false,
+        Padding::Optional => pads > 0,
+    };
     if padded {
-        if !b.len().is_multiple_of(4) {
-            return Err(DecodeError::Base64);
-        }
-        let pads = b.iter().rev().take_while(|&&c| c == b'=').count();
-        if pads > 2 {
+        if !b.len().is_multiple_of(4) || pads > 2 {
             return Err(DecodeError::Base64);
         }
         b = &b[..b.len() - pads];
@@ -132,7 +142,14 @@ pub fn base64_encode(bytes: &[u8]) -> String {
 
 /// Decodes standard base64 with padding.
 pub fn base64_decode(s: &str) -> Result<Vec<u8>, DecodeError> {
-    b64_decode(s, B64_STD, true)
+    b64_decode(s, B64_STD, Padding::Required)
+}
+
+/// Decodes standard base64 whose padding is optional (IAM's `Binary*` condition
+/// values): with `=` the length must be a multiple of four, without it the last group
+/// may be short. Non-canonical trailing bits are refused as everywhere else.
+pub fn base64_decode_padding_optional(s: &str) -> Result<Vec<u8>, DecodeError> {
+    b64_decode(s, B64_STD, Padding::Optional)
 }
 
 /// URL-safe base64 without padding (JWTs, JWKs).
@@ -142,7 +159,7 @@ pub fn base64url_encode(bytes: &[u8]) -> String {
 
 /// Decodes URL-safe base64 without padding (JWTs, JWKs). Padding is rejected.
 pub fn base64url_decode(s: &str) -> Result<Vec<u8>, DecodeError> {
-    b64_decode(s, B64_URL, false)
+    b64_decode(s, B64_URL, Padding::Forbidden)
 }
 
 /// AWS `UriEncode`: every byte except unreserved `A-Z a-z 0-9 - . _ ~` becomes `%XX`
@@ -258,6 +275,24 @@ mod tests {
         // Non-canonical trailing bits.
         assert!(base64url_decode("Zm9=").is_err());
         assert!(base64url_decode("Zn").is_err());
+        // Standard base64, padding optional (IAM Binary condition values).
+        for (text, bytes) in [
+            ("TWFu", &b"Man"[..]),
+            ("TWE=", b"Ma"),
+            ("TQ==", b"M"),
+            ("TQ", b"M"),
+            ("", b""),
+        ] {
+            assert_eq!(
+                base64_decode_padding_optional(text).unwrap(),
+                bytes,
+                "{text}"
+            );
+        }
+        for bad in ["T", "T$==", "TQ=", "TQ===", "=", "TR==", "-_8"] {
+            assert!(base64_decode_padding_optional(bad).is_err(), "{bad}");
+        }
+        assert!(base64_decode("TQ").is_err());
     }
 
     #[test]

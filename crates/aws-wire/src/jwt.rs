@@ -6,9 +6,6 @@
 //! holds; symmetric (`oct`) keys in a JWKS are never used. The key must match the
 //! algorithm's family and curve, and a key's own `alg`/`use` must agree.
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
-
 use aws_lc_rs::signature::{self, RsaPublicKeyComponents, UnparsedPublicKey};
 use serde_json::{Map, Value};
 use thiserror::Error;
@@ -289,50 +286,6 @@ impl Jwks {
         } else {
             Err(JwtError::BadSignature)
         }
-    }
-}
-
-/// Key sets per issuer URL (exact, case-sensitive match on `iss`).
-#[derive(Debug, Default)]
-pub struct IssuerRegistry {
-    issuers: RwLock<HashMap<String, Arc<Jwks>>>,
-}
-
-impl IssuerRegistry {
-    /// An empty registry.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Sets (or replaces) the key set of `issuer`.
-    pub fn insert(&self, issuer: &str, jwks: Jwks) {
-        if let Ok(mut m) = self.issuers.write() {
-            m.insert(issuer.to_string(), Arc::new(jwks));
-        }
-    }
-
-    /// Sets the key set of `issuer` unless it already has one; returns whether it was set.
-    pub fn insert_if_absent(&self, issuer: &str, jwks: Jwks) -> bool {
-        match self.issuers.write() {
-            Ok(mut m) if !m.contains_key(issuer) => {
-                m.insert(issuer.to_string(), Arc::new(jwks));
-                true
-            }
-            _ => false,
-        }
-    }
-
-    /// The key set of `issuer`.
-    pub fn get(&self, issuer: &str) -> Option<Arc<Jwks>> {
-        self.issuers.read().ok()?.get(issuer).cloned()
-    }
-
-    /// Configured issuers.
-    pub fn issuers(&self) -> Vec<String> {
-        self.issuers
-            .read()
-            .map(|m| m.keys().cloned().collect())
-            .unwrap_or_default()
     }
 }
 
