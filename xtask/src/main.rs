@@ -21,6 +21,7 @@ tasks:
   localstack up|down|status
                      a LocalStack that outlives the command, for working by hand
   prove              sma prove on every example, shards merged, report.html in Chromium
+  check              sma check on every example and on the broken artifacts
   mutants            break the generator in many ways; sma prove must refuse each
   gen [--check]      render examples/*.yaml into their checked-in output
                      (--check: fail when the output drifts)
@@ -47,6 +48,7 @@ fn main() -> ExitCode {
         "bench" => bench::run(rest),
         "mutants" => prove::mutants(),
         "prove" => prove::examples(),
+        "check" => prove::check(),
         "fuzz" => fuzz_args(rest).and_then(|(target, seconds)| fuzz::run(&target, seconds)),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");

@@ -475,3 +475,81 @@ pub(crate) fn scale() -> Result<(), String> {
     );
     Ok(())
 }
+
+/// `sma check` through the binary: every example clean, generated and as committed
+/// (`--artifacts`), and every deliberately broken artifact under
+/// `crates/check/tests/broken/` refused (exit 1) with exactly its expected rules.
+pub(crate) fn check() -> Result<(), String> {
+    let root = examples_dir()
+        .parent()
+        .expect("workspace root")
+        .to_path_buf();
+    let mut failures = Vec::new();
+    let run = |args: &[&std::ffi::OsStr]| -> Result<Output, String> {
+        Command::new(sma())
+            .arg("check")
+            .args(args)
+            .output()
+            .map_err(|e| format!("cannot run {}: {e}", sma().display()))
+    };
+    let configs =
+        templates::examples::example_configs(&examples_dir()).map_err(|e| e.to_string())?;
+    for config in &configs {
+        let committed = config.with_extension("");
+        for args in [
+            vec![std::ffi::OsStr::new("--config"), config.as_os_str()],
+            vec![
+                std::ffi::OsStr::new("--config"),
+                config.as_os_str(),
+                std::ffi::OsStr::new("--artifacts"),
+                committed.as_os_str(),
+            ],
+        ] {
+            let output = run(&args)?;
+            if !output.status.success() {
+                failures.push(format!(
+                    "sma check {args:?}: {}\n{}",
+                    output.status,
+                    text(&output)
+                ));
+            }
+        }
+    }
+    let broken = root.join("crates/check/tests/broken");
+    let config = broken.join("config.yaml");
+    let mut cases = 0;
+    for entry in std::fs::read_dir(&broken).map_err(|e| format!("{}: {e}", broken.display()))? {
+        let dir = entry.map_err(|e| e.to_string())?.path();
+        let Ok(expected) = std::fs::read_to_string(dir.join("expected-rules.txt")) else {
+            continue;
+        };
+        cases += 1;
+        let output = run(&[
+            std::ffi::OsStr::new("--config"),
+            config.as_os_str(),
+            std::ffi::OsStr::new("--artifacts"),
+            dir.as_os_str(),
+            std::ffi::OsStr::new("--format"),
+            std::ffi::OsStr::new("json"),
+        ])?;
+        let said = String::from_utf8_lossy(&output.stdout);
+        let missing: Vec<&str> = expected
+            .lines()
+            .map(str::trim)
+            .filter(|r| !r.is_empty() && !said.contains(&format!("\"{r}\"")))
+            .collect();
+        if output.status.code() != Some(1) || !missing.is_empty() {
+            failures.push(format!(
+                "{}: exit {:?}, missing rules {missing:?}",
+                dir.display(),
+                output.status.code()
+            ));
+        }
+    }
+    if failures.is_empty() {
+        eprintln!("sma check: {} example(s) clean (generated and committed), {cases} broken artifacts each refused with its findings", configs.len());
+        Ok(())
+    } else {
+        Err(failures.join("\n"))
+    }
+}

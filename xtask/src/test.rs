@@ -163,6 +163,10 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
 
     localstack.stop();
 
+    steps.run(
+        "sma check (offline proofs) on examples and broken artifacts",
+        crate::prove::check,
+    );
     // Each proof starts a LocalStack of its own (examples share account ids).
     steps.run("sma prove on every example", crate::prove::examples);
     steps.run(
