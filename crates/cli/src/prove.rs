@@ -91,6 +91,8 @@ struct Prepared {
     config_name: String,
     config_digest: String,
     shard: String,
+    /// `sma check`'s verdict per access (config mode only).
+    static_verdicts: Vec<(String, String)>,
 }
 
 fn prepare(args: &ProveArgs) -> anyhow::Result<Prepared> {
@@ -114,6 +116,7 @@ fn prepare(args: &ProveArgs) -> anyhow::Result<Prepared> {
             config_name: "config.yaml".into(),
             config_digest: prove::digest(&bytes),
             shard: "1/1".into(),
+            static_verdicts: vec![],
         });
     }
     let config = args
@@ -127,6 +130,7 @@ fn prepare(args: &ProveArgs) -> anyhow::Result<Prepared> {
         None => templates::Templates::embedded()?,
     };
     let generated = templates::render_plan(&plan, &templates)?;
+    let static_verdicts = static_verdicts(&plan, &templates);
     let config_digest = prove::digest(&bytes);
     let config_name = config
         .file_name()
@@ -187,7 +191,50 @@ fn prepare(args: &ProveArgs) -> anyhow::Result<Prepared> {
         config_name,
         config_digest,
         shard: format!("{}/{}", shard.0, shard.1),
+        static_verdicts,
     })
+}
+
+/// `sma check`'s offline verdict for each access, in words (no waivers: the report
+/// shows every finding).
+fn static_verdicts(
+    plan: &model::plan::Plan,
+    templates: &templates::Templates,
+) -> Vec<(String, String)> {
+    let report = match check::generate_and_check(plan, templates) {
+        Ok(report) => report,
+        Err(e) => {
+            return plan
+                .accesses
+                .iter()
+                .map(|a| (a.name.to_string(), format!("sma check could not run: {e}")))
+                .collect()
+        }
+    };
+    plan.accesses
+        .iter()
+        .map(|a| {
+            let findings: Vec<String> = report
+                .open_findings()
+                .filter(|f| f.access == a.name.as_str())
+                .map(|f| match &f.counterexample {
+                    Some(example) => format!("{}: {} (e.g. {example})", f.rule.id(), f.message),
+                    None => format!("{}: {}", f.rule.id(), f.message),
+                })
+                .collect();
+            let verdict = if findings.is_empty() {
+                let trust = if a.setup.uses_irsa() {
+                    "; only ESO's service account may assume the role"
+                } else {
+                    ""
+                };
+                format!("sma check: nothing outside the intent is readable, for every possible secret name{trust}")
+            } else {
+                format!("sma check: {} finding(s): {}", findings.len(), findings.join("; "))
+            };
+            (a.name.to_string(), verdict)
+        })
+        .collect()
 }
 
 fn prove(args: &ProveArgs, prepared: &Prepared) -> anyhow::Result<bool> {
@@ -236,6 +283,13 @@ fn prove(args: &ProveArgs, prepared: &Prepared) -> anyhow::Result<bool> {
                 });
             }
         }
+    }
+    for a in &mut accesses {
+        a.static_verdict = prepared
+            .static_verdicts
+            .iter()
+            .find(|(name, _)| *name == a.access)
+            .map(|(_, v)| v.clone());
     }
     accesses.sort_by(|a, b| a.access.cmp(&b.access));
     let report = report::proof::ProofReport {

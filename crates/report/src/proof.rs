@@ -340,6 +340,9 @@ impl ProofReport {
             for line in &a.intent {
                 let _ = writeln!(out, "- {}", md(line));
             }
+            if let Some(v) = &a.static_verdict {
+                let _ = writeln!(out, "- {}", md(v));
+            }
             for f in &a.failures {
                 let _ = writeln!(out, "\n> **Failure:** {}", md(f));
             }
@@ -411,6 +414,9 @@ impl ProofReport {
             );
             for line in &a.intent {
                 let _ = write!(out, "<li>{}</li>", html(line));
+            }
+            if let Some(v) = &a.static_verdict {
+                let _ = write!(out, "<li class=\"static\">{}</li>", html(v));
             }
             out.push_str("</ul>\n");
             for f in &a.failures {
