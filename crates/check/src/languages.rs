@@ -30,18 +30,8 @@ pub fn arn_chars() -> CharSet {
         .union(CharSet::single(SUFFIX_SEPARATOR))
 }
 
-/// The directions of AWS region codes (`eu-west-3`, `ap-southeast-2`, `us-gov-east-1`).
-const REGION_DIRECTIONS: &[&str] = &[
-    "east",
-    "west",
-    "north",
-    "south",
-    "central",
-    "northeast",
-    "northwest",
-    "southeast",
-    "southwest",
-];
+/// The directions of AWS region codes, as the configuration validates them.
+use model::values::REGION_DIRECTIONS;
 
 /// Stands for the `-` that separates a secret's name from AWS's six random characters
 /// in the proof's strings (not a secret-name character). With it the universe knows

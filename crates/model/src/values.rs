@@ -138,7 +138,8 @@ string_newtype!(
     Region
 );
 
-const REGION_DIRECTIONS: &[&str] = &[
+/// The directions of AWS region codes (`eu-west-3`, `ap-southeast-2`, `us-gov-east-1`).
+pub const REGION_DIRECTIONS: &[&str] = &[
     "east",
     "west",
     "north",
