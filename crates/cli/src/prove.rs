@@ -253,6 +253,7 @@ fn prove(args: &ProveArgs, prepared: &Prepared) -> anyhow::Result<bool> {
         decision_log,
         junit: None,
         verbose: args.verbose,
+        scenario_decisions: false,
     };
     let began = std::time::Instant::now();
     let outcome = scenarios::runner::run(&run_options, false).map_err(anyhow::Error::msg)?;

@@ -13,8 +13,9 @@ use serde::{Deserialize, Serialize};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 
-/// How many entries are kept in memory.
-pub const MEMORY_ENTRIES: usize = 10_000;
+/// How many entries are kept in memory (a large proof decides tens of thousands of
+/// calls, and its report names the deciding statement of each; ~40 MB at most).
+pub const MEMORY_ENTRIES: usize = 100_000;
 
 /// One decision.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -110,9 +111,14 @@ impl DecisionLog {
 
     /// The decisions kept in memory, oldest first.
     pub fn recent(&self) -> Vec<DecisionRecord> {
+        self.recent_matching(|_| true)
+    }
+
+    /// The entries kept in memory for which `wanted` holds, oldest first.
+    pub fn recent_matching(&self, wanted: impl Fn(&DecisionRecord) -> bool) -> Vec<DecisionRecord> {
         self.memory
             .lock()
-            .map(|m| m.iter().cloned().collect())
+            .map(|m| m.iter().filter(|d| wanted(d)).cloned().collect())
             .unwrap_or_default()
     }
 }

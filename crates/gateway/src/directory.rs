@@ -2,10 +2,11 @@
 //! user: users, roles, groups, their policies and boundaries, access keys, OIDC
 //! providers, secrets (ARN, tags, KMS key, resource policy) and KMS keys (key policy).
 //!
-//! Freshness: every entry remembers the *generation* at which its fetch started. The
-//! gateway bumps the generation after relaying any request that may change IAM, Secrets
-//! Manager, KMS or CloudFormation state, so the next request after a change reads
-//! again. Changes made behind the gateway's back (directly on LocalStack) are seen after
+//! Freshness: every entry remembers the *generation* of its cache at which its fetch
+//! started. After relaying a request that may change state, the gateway bumps the
+//! generation of every cache that service's writes can change ([`Changed`]): a Secrets
+//! Manager write re-reads secrets, not users and roles; CloudFormation and unknown
+//! services re-read everything. So the next request after a change reads again. Changes made behind the gateway's back (directly on LocalStack) are seen after
 //! `POST /_sma/cache/invalidate`, or once an entry is older than the optional age bound
 //! (zero: never cached).
 
@@ -108,19 +109,61 @@ pub struct OidcProviderInfo {
 
 struct Entry<V> {
     generation: u64,
+    /// Which put stored it (to tell a waiting request that another one fetched it).
+    serial: u64,
     fetched: Instant,
     value: V,
 }
 
 struct Cache<K, V> {
+    generation: AtomicU64,
     map: Mutex<HashMap<K, Entry<V>>>,
+    /// One lock per key being fetched: requests that miss the same entry at once wait
+    /// for one fetch instead of each reading LocalStack (a burst after an invalidation
+    /// would otherwise multiply LocalStack's work by the requests in flight).
+    fetching: Mutex<HashMap<K, Arc<tokio::sync::Mutex<()>>>>,
+    puts: AtomicU64,
 }
 
 impl<K: Eq + Hash + Clone, V: Clone> Cache<K, V> {
     fn new() -> Self {
         Self {
+            generation: AtomicU64::new(1),
             map: Mutex::new(HashMap::new()),
+            fetching: Mutex::new(HashMap::new()),
+            puts: AtomicU64::new(0),
         }
+    }
+
+    /// Which put stored the entry of `k`, if any.
+    fn serial_of(&self, k: &K) -> Option<u64> {
+        self.map.lock().ok()?.get(k).map(|e| e.serial)
+    }
+
+    /// The entry of `k` when it belongs to `generation` and was stored by another put
+    /// than `seen` (a fetch that finished while the caller waited).
+    fn get_newer(&self, k: &K, generation: u64, seen: Option<u64>) -> Option<V> {
+        let map = self.map.lock().ok()?;
+        let e = map.get(k)?;
+        (e.generation == generation && Some(e.serial) != seen).then(|| e.value.clone())
+    }
+
+    /// The lock that serializes fetches of `k`.
+    fn fetch_lock(&self, k: &K) -> Arc<tokio::sync::Mutex<()>> {
+        match self.fetching.lock() {
+            Ok(mut m) => {
+                if m.len() > 50_000 {
+                    m.clear();
+                }
+                m.entry(k.clone()).or_default().clone()
+            }
+            // A poisoned map only loses the sharing, never freshness.
+            Err(_) => Arc::default(),
+        }
+    }
+
+    fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
     }
 
     /// The cached value when it belongs to `generation` and is younger than `max_age`
@@ -150,6 +193,7 @@ impl<K: Eq + Hash + Clone, V: Clone> Cache<K, V> {
                 k,
                 Entry {
                     generation,
+                    serial: self.puts.fetch_add(1, Ordering::SeqCst) + 1,
                     fetched,
                     value,
                 },
@@ -157,9 +201,37 @@ impl<K: Eq + Hash + Clone, V: Clone> Cache<K, V> {
         }
     }
 
+    /// Forgets every entry; an entry whose fetch started before this call is stored
+    /// with the old generation and so never served.
     fn clear(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
         if let Ok(mut m) = self.map.lock() {
             m.clear();
+        }
+    }
+}
+
+/// What a relayed write may have changed: which caches must be read again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Changed {
+    /// IAM: users, roles, groups, policies, access keys, OIDC providers.
+    Iam,
+    /// Secrets Manager: a secret's existence, tags, KMS key or resource policy.
+    Secrets,
+    /// KMS: keys and their policies.
+    Kms,
+    /// Anything (CloudFormation, admin registrations, unknown services).
+    Everything,
+}
+
+impl Changed {
+    /// What a write to `service` may change.
+    pub fn by_service(service: &str) -> Self {
+        match service {
+            "iam" => Self::Iam,
+            "secretsmanager" => Self::Secrets,
+            "kms" => Self::Kms,
+            _ => Self::Everything,
         }
     }
 }
@@ -237,20 +309,32 @@ impl Directory {
         }
     }
 
-    /// The current generation.
+    /// How many invalidations there have been (of any scope).
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::SeqCst)
     }
 
     /// Invalidates everything cached: the next request reads again.
     pub fn invalidate(&self) {
+        self.invalidate_after(Changed::Everything);
+    }
+
+    /// Invalidates the caches that `changed` may have made stale.
+    pub fn invalidate_after(&self, changed: Changed) {
         self.generation.fetch_add(1, Ordering::SeqCst);
-        self.users.clear();
-        self.roles.clear();
-        self.managed.clear();
-        self.secrets.clear();
-        self.keys.clear();
-        self.providers.clear();
+        let everything = changed == Changed::Everything;
+        if everything || changed == Changed::Iam {
+            self.users.clear();
+            self.roles.clear();
+            self.managed.clear();
+            self.providers.clear();
+        }
+        if everything || changed == Changed::Secrets {
+            self.secrets.clear();
+        }
+        if everything || changed == Changed::Kms {
+            self.keys.clear();
+        }
     }
 
     async fn cached<K, V, F, Fut>(
@@ -265,8 +349,16 @@ impl Directory {
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = Result<V, UpstreamError>>,
     {
-        let generation = self.generation();
+        let generation = cache.generation();
         if let Some(v) = cache.get(&key, generation, self.max_age) {
+            return Ok(v);
+        }
+        let seen = cache.serial_of(&key);
+        let lock = cache.fetch_lock(&key);
+        let _fetching = lock.lock().await;
+        // Another request may have fetched it while this one waited.
+        let generation = cache.generation();
+        if let Some(v) = cache.get_newer(&key, generation, seen) {
             return Ok(v);
         }
         let started = Instant::now();
@@ -850,5 +942,82 @@ mod tests {
             decode_policy_document(" {\"a\":\"50%\"}"),
             "{\"a\":\"50%\"}"
         );
+    }
+
+    /// Reads `key` from `cache` (a fetch gives `None`), counting fetches in `fetches`.
+    async fn read<K: Eq + Hash + Clone, V: Clone>(
+        dir: &Directory,
+        cache: &Cache<K, Option<V>>,
+        key: K,
+        fetches: &AtomicU64,
+    ) {
+        dir.cached(cache, key, || async {
+            fetches.fetch_add(1, Ordering::SeqCst);
+            Ok(None)
+        })
+        .await
+        .expect("the fetch never fails");
+    }
+
+    #[tokio::test]
+    async fn a_write_re_reads_only_what_its_service_can_change() {
+        let upstream = Upstream::new("http://127.0.0.1:9", "unused", Duration::from_secs(1))
+            .expect("a valid endpoint");
+        let dir = Directory::new(upstream, None);
+        let (iam, secrets) = (AtomicU64::new(0), AtomicU64::new(0));
+        let a = || "111122223333".to_string();
+        let both = || async {
+            read(&dir, &dir.roles, (a(), "r".into()), &iam).await;
+            read(
+                &dir,
+                &dir.secrets,
+                (a(), "us-east-1".into(), "s".into()),
+                &secrets,
+            )
+            .await;
+        };
+        let fetched = || (iam.load(Ordering::SeqCst), secrets.load(Ordering::SeqCst));
+        both().await;
+        both().await;
+        assert_eq!(fetched(), (1, 1));
+        // (what changed, fetches of the IAM and the secret entry since the start)
+        for (changed, expected) in [
+            (Changed::Secrets, (1, 2)),
+            (Changed::Iam, (2, 2)),
+            (Changed::Kms, (2, 2)),
+            (Changed::Everything, (3, 3)),
+        ] {
+            dir.invalidate_after(changed);
+            both().await;
+            assert_eq!(fetched(), expected, "after a change of {changed:?}");
+        }
+        assert_eq!(Changed::by_service("cloudformation"), Changed::Everything);
+        assert_eq!(Changed::by_service("iam"), Changed::Iam);
+        assert_eq!(Changed::by_service("secretsmanager"), Changed::Secrets);
+    }
+
+    #[tokio::test]
+    async fn requests_missing_the_same_entry_at_once_share_one_fetch() {
+        let upstream = Upstream::new("http://127.0.0.1:9", "unused", Duration::from_secs(1))
+            .expect("a valid endpoint");
+        let dir = Directory::new(upstream, None);
+        let fetches = AtomicU64::new(0);
+        let read = || async {
+            dir.cached(&dir.managed, ("a".to_string(), "p".to_string()), || async {
+                fetches.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                Ok(Some(Arc::new("doc".to_string())))
+            })
+            .await
+            .expect("the fetch never fails")
+        };
+        for round in 1..=2 {
+            let got = futures::future::join_all((0..8).map(|_| read())).await;
+            assert!(got
+                .iter()
+                .all(|v| v.as_deref().map(String::as_str) == Some("doc")));
+            assert_eq!(fetches.load(Ordering::SeqCst), round);
+            dir.invalidate_after(Changed::Iam);
+        }
     }
 }

@@ -259,9 +259,18 @@ impl GatewayHandle {
         self.shared.invalidate_cache();
     }
 
-    /// The decisions kept in memory (the last 10,000), oldest first.
+    /// The decisions kept in memory (the last 100,000), oldest first.
     pub fn decisions(&self) -> Vec<DecisionRecord> {
         self.shared.log.recent()
+    }
+
+    /// The decisions kept in memory for which `wanted` holds, oldest first (copies
+    /// only those: a large proof keeps tens of thousands).
+    pub fn decisions_matching(
+        &self,
+        wanted: impl Fn(&DecisionRecord) -> bool,
+    ) -> Vec<DecisionRecord> {
+        self.shared.log.recent_matching(wanted)
     }
 }
 

@@ -14,6 +14,7 @@ use serde_json::{Map, Value};
 
 use crate::authorize::{AuthzError, Caller, Resolver, Verdict};
 use crate::decision_log::DecisionRecord;
+use crate::directory::Changed;
 use crate::errors::{full_body, AuthFailure, AwsError, Body, Protocol};
 use crate::request_id::request_id;
 use crate::secretsmanager::{SmContext, SmPlan, READ_ONLY_ACTIONS as SM_READ_ONLY};
@@ -84,7 +85,8 @@ enum After {
 }
 
 /// Whether relaying `op` leaves every state the directory caches unchanged. Anything
-/// else invalidates the cache before its answer reaches the caller. CloudFormation is
+/// else invalidates what its service may change ([`Changed::by_service`]) before its
+/// answer reaches the caller. CloudFormation is
 /// never read-only: a stack changes IAM and secrets *after* CreateStack/UpdateStack
 /// have answered, and the deployment tool's DescribeStacks polls are the gateway's
 /// only sign that those changes have landed. Unknown services count as writes.
@@ -351,7 +353,7 @@ impl Shared {
             }
         };
         if !is_read_only(service, op) {
-            self.dir.invalidate();
+            self.dir.invalidate_after(Changed::by_service(service));
         }
         let (mut parts, incoming) = resp.into_parts();
         strip_hop_by_hop(&mut parts.headers);

@@ -26,6 +26,11 @@ pub struct RunOptions {
     pub junit: Option<PathBuf>,
     /// Print every step (a terminal) or only failures and the summary (CI, `sma prove`).
     pub verbose: bool,
+    /// Attach to each scenario's report the gateway's decisions for its account (the
+    /// compliance report of the hand-written features). `sma prove` does not: its
+    /// matrices carry their deciding statements, and copying tens of thousands of
+    /// decisions after every scenario of a large proof costs more than the proof.
+    pub scenario_decisions: bool,
 }
 
 /// What a run gives back.
@@ -45,6 +50,7 @@ fn record_scenario(
     scenario: &gherkin::Scenario,
     finished: &event::ScenarioFinished,
     world: Option<&World>,
+    with_decisions: bool,
 ) {
     let failure = match finished {
         event::ScenarioFinished::StepPassed => None,
@@ -62,10 +68,10 @@ fn record_scenario(
         },
     };
     let account = world.map(|w| w.account.clone()).filter(|a| !a.is_empty());
-    let decisions = account
-        .as_deref()
-        .map(crate::steps::common::decisions_for)
-        .unwrap_or_default();
+    let decisions = match &account {
+        Some(account) if with_decisions => crate::steps::common::decisions_for(account),
+        _ => Vec::new(),
+    };
     if let Some(mut proof) = world.and_then(|w| w.proof.clone()) {
         if let Some(reason) = failure {
             proof.failures.push(format!("{}: {reason}", scenario.name));
@@ -171,11 +177,18 @@ pub fn run(options: &RunOptions, cli: bool) -> Result<RunOutcome, String> {
         .map_err(|e| format!("tokio runtime: {e}"))?;
     let features = options.features.clone();
     let verbose = options.verbose;
+    let with_decisions = options.scenario_decisions;
     let failed = runtime.block_on(async move {
         let cucumber = World::cucumber()
             .max_concurrent_scenarios(4)
             .after(move |feature, _rule, scenario, finished, world| {
-                record_scenario(feature, scenario, finished, world.as_deref());
+                record_scenario(
+                    feature,
+                    scenario,
+                    finished,
+                    world.as_deref(),
+                    with_decisions,
+                );
                 if !verbose {
                     print_scenario_line(feature, scenario, finished);
                 }

@@ -60,10 +60,38 @@ pub fn decisions_for(account: &str) -> Vec<report::Decision> {
     gw.handle()
         .decisions()
         .into_iter()
-        .filter_map(|d| serde_json::to_value(d).ok())
-        .filter_map(|v| serde_json::from_value::<report::Decision>(v).ok())
+        .map(report_decision)
         .filter(|d| d.is_for_access_of(account))
         .collect()
+}
+
+/// The report's view of a gateway decision. Every field is named on both sides, so a
+/// field renamed or removed in either struct fails to compile instead of losing
+/// decisions silently.
+pub fn report_decision(record: gateway::DecisionRecord) -> report::Decision {
+    let gateway::DecisionRecord {
+        time,
+        request_id: _,
+        principal,
+        action,
+        resource,
+        decision,
+        error_code,
+        reason,
+        deciding_statements,
+        status: _,
+        latency_us: _,
+    } = record;
+    report::Decision {
+        time,
+        principal,
+        action,
+        resource,
+        decision,
+        error_code,
+        deciding_statements,
+        reason,
+    }
 }
 
 impl World {
@@ -414,7 +442,11 @@ pub async fn deploy_stack(
         .send()
         .await
         .map_err(|e| format!("CreateStack {stack}: {}", e.into_service_error()))?;
-    for _ in 0..600 {
+    // Polls start fast (LocalStack's stacks take a second or two) and back off: each
+    // poll makes the gateway read IAM and secret state again.
+    let mut pause = std::time::Duration::from_millis(100);
+    let began = std::time::Instant::now();
+    while began.elapsed() < std::time::Duration::from_secs(60) {
         let described = cfn
             .describe_stacks()
             .stack_name(stack)
@@ -427,7 +459,8 @@ pub async fn deploy_stack(
             .ok_or_else(|| format!("stack {stack} vanished"))?;
         let status = found.stack_status().map(|s| s.as_str()).unwrap_or("");
         if status.ends_with("_IN_PROGRESS") {
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            tokio::time::sleep(pause).await;
+            pause = (pause * 3 / 2).min(std::time::Duration::from_millis(500));
             continue;
         }
         if status != "CREATE_COMPLETE" {
@@ -443,4 +476,35 @@ pub async fn deploy_stack(
             .collect());
     }
     Err(format!("stack {stack} was still in progress after 60 s"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::report_decision;
+
+    /// The report reads decisions two ways: converted in memory, and parsed from the
+    /// gateway's JSON lines. Both must give the same decision.
+    #[test]
+    fn a_decision_reaches_the_report_the_same_from_memory_and_from_the_log() {
+        let record = gateway::DecisionRecord {
+            time: "2026-12-03T12:00:00.000Z".into(),
+            request_id: "r-1".into(),
+            principal: "arn:aws:sts::111122223333:assumed-role/eso/external-secrets-provider-aws"
+                .into(),
+            action: "secretsmanager:GetSecretValue".into(),
+            resource: "arn:aws:secretsmanager:us-east-1:111122223333:secret:db-AbCdEf".into(),
+            decision: "ImplicitDeny".into(),
+            error_code: Some("AccessDeniedException".into()),
+            reason: "no statement allows it".into(),
+            deciding_statements: vec![
+                "statement \"Read\" of the identity-based policy \"p\"".into()
+            ],
+            status: 400,
+            latency_us: 120,
+        };
+        let line = serde_json::to_string(&record).expect("a record serializes");
+        let parsed = report::Decision::from_json_line(&line).expect("the report reads the line");
+        assert_eq!(parsed, report_decision(record));
+        assert_eq!(parsed.error_code.as_deref(), Some("AccessDeniedException"));
+    }
 }

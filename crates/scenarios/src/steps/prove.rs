@@ -8,6 +8,13 @@
 //! generated policies. Shared state (deployments, seeded secrets, keys, OIDC providers)
 //! is created once per run, whichever scenario needs it first, so scenarios of
 //! different accesses may run concurrently.
+//!
+//! The first access matrix of a run first deploys every access of the configuration
+//! and seeds every secret of its intent (several at a time): the cluster as it runs,
+//! all roles and users side by side. It is also what keeps the proof fast: every
+//! CloudFormation poll and every CreateSecret makes the gateway read IAM and secret
+//! state again, so matrices tried while stacks deploy would re-read LocalStack on
+//! nearly every call.
 
 use crate::oidc::TestIssuer;
 use crate::steps::Hidden;
@@ -58,6 +65,8 @@ struct Loaded {
     secrets: Mutex<HashMap<(String, String, String), Once<SeededArn>>>,
     keys: Mutex<HashMap<String, Once<()>>>,
     providers: Mutex<HashMap<String, Once<()>>>,
+    /// Every access deployed and every secret seeded (see the module docs).
+    prepared: Once<()>,
 }
 
 /// A seeded secret's ARN and the value written (never printed).
@@ -113,6 +122,7 @@ fn load(config: &Path, templates: &Path) -> Result<Arc<Loaded>, String> {
         secrets: Mutex::default(),
         keys: Mutex::default(),
         providers: Mutex::default(),
+        prepared: Once::default(),
     });
     all.push((key, loaded.clone()));
     Ok(loaded)
@@ -503,6 +513,48 @@ async fn ensure_seeded(
         .clone()
 }
 
+/// Stacks deployed at once while preparing a run.
+const DEPLOY_CONCURRENCY: usize = 4;
+/// Secrets created at once while preparing a run.
+const SEED_CONCURRENCY: usize = 8;
+
+/// Deploys every access of the configuration whose templates were generated, then
+/// seeds every secret of the intent, once per run. Failures are not reported here:
+/// each shows where it matters, in its own access's deployment step or matrix row.
+async fn prepare_run(world: &World, loaded: &Loaded) {
+    loaded
+        .prepared
+        .get_or_init(|| async {
+            let accesses: Vec<&str> = loaded
+                .intents
+                .iter()
+                .map(|i| i.access.as_str())
+                .filter(|a| loaded.access_dir(a).join("cloudformation.yaml").is_file())
+                .collect();
+            let began = std::time::Instant::now();
+            let deployed = accesses.len();
+            futures::stream::iter(accesses)
+                .map(|access| deployment(world, loaded, access))
+                .buffer_unordered(DEPLOY_CONCURRENCY)
+                .for_each(|_| async {})
+                .await;
+            let deploying = began.elapsed();
+            futures::stream::iter(&loaded.seeds)
+                .map(|secret| ensure_seeded(world, loaded, secret))
+                .buffer_unordered(SEED_CONCURRENCY)
+                .for_each(|_| async {})
+                .await;
+            eprintln!(
+                "timing: {deployed} access(es) deployed in {:.1}s, {} secret(s) seeded in {:.1}s",
+                deploying.as_secs_f64(),
+                loaded.seeds.len(),
+                (began.elapsed() - deploying).as_secs_f64()
+            );
+            Ok(())
+        })
+        .await;
+}
+
 fn seeded_of(loaded: &Loaded, account: &str, region: &str, name: &str) -> Option<SeededSecret> {
     loaded
         .seeds
@@ -600,6 +652,7 @@ fn principal_hint(world: &World, loaded: &Loaded, access: &str) -> String {
 )]
 async fn matrix(world: &mut World, access: String, step: &Step) {
     let loaded = loaded_of(world);
+    prepare_run(world, &loaded).await;
     let table = step.table.as_ref().expect("a table of secrets");
     let header: Vec<&str> = table.rows[0].iter().map(|h| h.trim()).collect();
     let col = |name: &str| {
@@ -657,10 +710,10 @@ async fn matrix(world: &mut World, access: String, step: &Step) {
     let decisions = super::common::gateway(&world.endpoint)
         .await
         .handle()
-        .decisions();
+        .decisions_matching(|d| d.principal.contains(&hint));
     let mut rows = rows;
     let mut by_call: HashMap<(String, String), String> = HashMap::new();
-    for d in decisions.iter().filter(|d| d.principal.contains(&hint)) {
+    for d in &decisions {
         let why = if d.deciding_statements.is_empty() {
             format!("{}: {}", d.decision, d.reason)
         } else {
@@ -714,8 +767,9 @@ async fn matrix(world: &mut World, access: String, step: &Step) {
     );
 }
 
-/// Rows of the access matrix tried at once.
-const MATRIX_CONCURRENCY: usize = 2;
+/// Rows of the access matrix tried at once (four calls each). Most cells are denials
+/// the gateway answers without LocalStack.
+const MATRIX_CONCURRENCY: usize = 8;
 
 /// Seeds one secret (once per run) and tries the four actions on it with ESO's
 /// credentials; the cell's `decided_by` holds the secret's ARN until the decisions are

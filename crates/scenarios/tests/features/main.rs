@@ -24,6 +24,7 @@ fn main() {
         decision_log,
         junit: Some(reports.join("scenarios-junit.xml")),
         verbose: true,
+        scenario_decisions: true,
     };
     let outcome = match scenarios::runner::run(&options, true) {
         Ok(outcome) => outcome,
