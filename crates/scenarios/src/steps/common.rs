@@ -2,6 +2,7 @@
 //! its secrets, generating an access's templates with sma, and what ESO can read with
 //! the access's credentials (an IAM user's keys or a role session).
 
+use super::eso_cluster::{connect_first, kube_secrets_for_key, manifests_of};
 use super::Hidden;
 use crate::World;
 use crate::{fresh_account_id, random_secret_value, secrets_manager, Keys, DEFAULT_REGION};
@@ -298,11 +299,51 @@ impl World {
             .await
             .unwrap_or_else(|e| panic!("CreateAccessKey {user}: {}", e.into_service_error()));
         let key = created.access_key().expect("an access key");
-        self.access_keys = Some(Keys {
+        let key = Keys {
             access_key_id: key.access_key_id().to_string(),
             secret_access_key: key.secret_access_key().to_string(),
             session_token: None,
+        };
+        // As the generated README says: the key goes into the generated Secret, and ESO
+        // reads it from there through its store's secretRef.
+        let kube_secrets = kube_secrets_for_key(&self.generated_eso_manifests(), &key);
+        self.connect_eso(&kube_secrets).await;
+    }
+
+    /// The ESO manifests `sma generate` wrote for the access.
+    pub fn generated_eso_manifests(&self) -> eso::Manifests {
+        manifests_of(
+            self.generated_files
+                .iter()
+                .filter(|f| f.kind == templates::render::ArtifactKind::KubernetesManifest)
+                .map(|f| (f.path.display().to_string(), f.contents.as_str())),
+        )
+        .unwrap_or_else(|e| panic!("the generated ESO manifests do not parse: {e}"))
+    }
+
+    /// ESO authenticates as the generated manifests say (the store of the generated
+    /// ExternalSecret: a token of the service account it names, or the Secret it points
+    /// at); the access's credentials are then ESO's, in the store's region.
+    pub async fn connect_eso(&mut self, kube_secrets: &[((String, String, String), Hidden)]) {
+        let provider = connect_first(
+            &self.gateway_endpoint,
+            &self.generated_eso_manifests(),
+            crate::oidc::TestIssuer::of_run(),
+            kube_secrets,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("ESO cannot authenticate with the generated manifests: {e}"));
+        assert_eq!(
+            provider.store.region, self.region,
+            "the generated store reads another region than the access's"
+        );
+        let credentials = &provider.credentials;
+        self.access_keys = Some(Keys {
+            access_key_id: credentials.access_key_id.clone(),
+            secret_access_key: credentials.secret_access_key.clone(),
+            session_token: credentials.session_token.clone(),
         });
+        self.eso = Some(provider);
     }
 
     /// The account root deploys `template` as stack `stack` through the gateway and

@@ -1,21 +1,14 @@
 //! Steps of the IRSA setups (`features/role_arn.feature`, `features/automatic.feature`):
 //! the role stack `sma generate` writes, deployed in the scenario's account, and ESO
-//! assuming its role by web identity with a service-account token of the cluster.
+//! assuming its role by web identity as the generated manifests say (`eso`): the
+//! service account its store names, the role and audience of that account's
+//! annotations.
 
 use super::common::{Cluster, Scope};
 use crate::oidc::TestIssuer;
-use crate::Keys;
 use crate::World;
 use aws_sdk_sts::error::ProvideErrorMetadata;
 use cucumber::{given, then};
-
-/// The audience ESO requests for its token (`eks.amazonaws.com/audience` default).
-const AUDIENCE: &str = "sts.amazonaws.com";
-/// The session name ESO gives `AssumeRoleWithWebIdentity`.
-const ESO_SESSION_NAME: &str = "external-secrets-provider-aws";
-/// The service account the generated role trusts by default.
-const ESO_NAMESPACE: &str = "external-secrets";
-const ESO_SERVICE_ACCOUNT: &str = "external-secrets";
 
 fn sts_client(world: &World) -> aws_sdk_sts::Client {
     // AssumeRoleWithWebIdentity is unsigned: the token is the credential.
@@ -32,7 +25,7 @@ async fn oidc_provider(world: &mut World) {
     let iam = aws_sdk_iam::Client::new(&world.root_config().await);
     iam.create_open_id_connect_provider()
         .url(&TestIssuer::of_run().url)
-        .client_id_list(AUDIENCE)
+        .client_id_list(eso::provider::DEFAULT_AUDIENCE)
         // IAM no longer checks thumbprints for well-known issuers; one is still required.
         .thumbprint_list("9e99a48a9960b14926bb7f3b02e22da2b0ab7280")
         .send()
@@ -67,39 +60,45 @@ async fn automatic_access(world: &mut World, access: String) {
     irsa_access(world, &access, "automatic", None);
 }
 
+/// Another service account's token, with the audience ESO's service account requests,
+/// presented for the stack's role as ESO would present its own.
 async fn assume_as(
     world: &World,
     namespace: &str,
     service_account: &str,
 ) -> Result<
-    Keys,
+    (),
     aws_sdk_sts::error::SdkError<
         aws_sdk_sts::operation::assume_role_with_web_identity::AssumeRoleWithWebIdentityError,
     >,
 > {
-    let token = TestIssuer::of_run().service_account_token(namespace, service_account, AUDIENCE);
-    let role = world.stack_output("RoleARN");
-    let out = sts_client(world)
+    let manifests = world.generated_eso_manifests();
+    let audience = manifests
+        .service_accounts
+        .first()
+        .and_then(|sa| sa.audience.clone())
+        .unwrap_or_else(|| eso::provider::DEFAULT_AUDIENCE.to_string());
+    let token = TestIssuer::of_run().service_account_token(namespace, service_account, &audience);
+    sts_client(world)
         .assume_role_with_web_identity()
-        .role_arn(role)
-        .role_session_name(ESO_SESSION_NAME)
+        .role_arn(world.stack_output("RoleARN"))
+        .role_session_name(eso::provider::SESSION_NAME)
         .web_identity_token(token)
         .send()
-        .await?;
-    let c = out.credentials().expect("credentials in the answer");
-    Ok(Keys {
-        access_key_id: c.access_key_id().to_string(),
-        secret_access_key: c.secret_access_key().to_string(),
-        session_token: Some(c.session_token().to_string()),
-    })
+        .await
+        .map(|_| ())
 }
 
 #[then("ESO's service account assumes the stack's role by web identity")]
 async fn eso_assumes(world: &mut World) {
-    let keys = assume_as(world, ESO_NAMESPACE, ESO_SERVICE_ACCOUNT)
-        .await
-        .unwrap_or_else(|e| panic!("AssumeRoleWithWebIdentity: {}", e.into_service_error()));
-    world.access_keys = Some(keys);
+    world.connect_eso(&[]).await;
+    let role = world.stack_output("RoleARN").to_string();
+    let provider = world.eso.as_ref().expect("connected above");
+    assert!(
+        provider.credentials.source.contains(&role),
+        "ESO assumed {} instead of the stack's role {role}",
+        provider.credentials.source
+    );
 }
 
 #[then(expr = "the service account {string} cannot assume the stack's role")]

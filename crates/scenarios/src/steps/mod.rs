@@ -1,6 +1,7 @@
 //! Step definitions, one module per area.
 
 pub mod common;
+pub mod eso_cluster;
 mod eso_find;
 mod gcp;
 mod irsa;

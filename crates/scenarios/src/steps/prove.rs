@@ -17,6 +17,7 @@
 //! nearly every call.
 
 use crate::oidc::TestIssuer;
+use crate::steps::eso_cluster::{connect_first, kube_secrets_for_key, manifests_of, KubeSecrets};
 use crate::steps::Hidden;
 use crate::{Keys, World};
 use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
@@ -79,9 +80,8 @@ struct SeededArn {
 /// What deploying an access created.
 #[derive(Debug, Clone)]
 struct Deployment {
-    /// Kubernetes Secrets filled from the generated skeletons: (namespace, name, key) →
-    /// value.
-    kube_secrets: Vec<((String, String, String), Hidden)>,
+    /// Kubernetes Secrets filled from the generated skeletons.
+    kube_secrets: KubeSecrets,
     /// The IAM user of a static access.
     user_name: Option<String>,
 }
@@ -293,20 +293,7 @@ async fn deploy(
             .map(|(_, v)| v.clone())
             .ok_or("the generated stack has no UserName output")?;
         let key = create_access_key(&config, &user).await?;
-        let manifests = eso_manifests(&dir)?;
-        for secret in &manifests.secrets {
-            for k in &secret.keys {
-                let value = match k.as_str() {
-                    model::plan::ACCESS_KEY_ID_KEY => key.access_key_id.clone(),
-                    model::plan::SECRET_ACCESS_KEY_KEY => key.secret_access_key.clone(),
-                    _ => continue,
-                };
-                deployment.kube_secrets.push((
-                    (secret.namespace.clone(), secret.name.clone(), k.clone()),
-                    Hidden(value),
-                ));
-            }
-        }
+        deployment.kube_secrets = kube_secrets_for_key(&eso_manifests(&dir)?, &key);
         deployment.user_name = Some(user);
     }
     Ok(deployment)
@@ -337,14 +324,16 @@ fn eso_manifests(access_dir: &Path) -> Result<eso::Manifests, String> {
         .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")))
         .collect();
     files.sort();
-    let mut manifests = eso::Manifests::default();
+    let mut texts = Vec::new();
     for f in files {
         let text = std::fs::read_to_string(&f).map_err(|e| format!("{}: {e}", f.display()))?;
-        manifests
-            .add_yaml(&f.display().to_string(), &text)
-            .map_err(|e| e.to_string())?;
+        texts.push((f.display().to_string(), text));
     }
-    Ok(manifests)
+    manifests_of(
+        texts
+            .iter()
+            .map(|(name, text)| (name.clone(), text.as_str())),
+    )
 }
 
 async fn deployment(world: &World, loaded: &Loaded, access: &str) -> Result<Deployment, String> {
@@ -367,33 +356,6 @@ async fn deployed(world: &mut World, access: String) {
     }
 }
 
-/// The cluster as ESO sees it in a proof: tokens from the cluster's issuer for any
-/// service account the manifests name, Secrets filled from the generated skeletons.
-struct ProofCluster<'a> {
-    issuer: &'a TestIssuer,
-    deployment: &'a Deployment,
-}
-
-impl eso::Cluster for ProofCluster<'_> {
-    fn token(&self, request: &eso::TokenRequest) -> Result<String, String> {
-        let audiences: Vec<&str> = request.audiences.iter().map(String::as_str).collect();
-        Ok(self.issuer.token_valid_for(
-            &request.namespace,
-            &request.service_account,
-            &audiences,
-            3600,
-        ))
-    }
-
-    fn secret_value(&self, namespace: &str, name: &str, key: &str) -> Option<String> {
-        self.deployment
-            .kube_secrets
-            .iter()
-            .find(|((n, s, k), _)| n == namespace && s == name && k == key)
-            .map(|(_, v)| v.0.clone())
-    }
-}
-
 #[when(expr = "ESO authenticates for access {string} as its generated manifests say")]
 async fn eso_authenticates(world: &mut World, access: String) {
     let loaded = loaded_of(world);
@@ -401,19 +363,11 @@ async fn eso_authenticates(world: &mut World, access: String) {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let manifests = eso_manifests(&loaded.access_dir(&access)).unwrap_or_else(|e| panic!("{e}"));
-    let external_secret = manifests
-        .external_secrets
-        .first()
-        .unwrap_or_else(|| panic!("access \"{access}\" has no generated ExternalSecret"));
-    let cluster = ProofCluster {
-        issuer: &loaded.cluster_issuer,
-        deployment: &deployment,
-    };
-    let provider = eso::Provider::connect(
+    let provider = connect_first(
         &world.gateway_endpoint,
         &manifests,
-        external_secret,
-        &cluster,
+        &loaded.cluster_issuer,
+        &deployment.kube_secrets,
     )
     .await
     .unwrap_or_else(|e| {
