@@ -73,6 +73,9 @@ impl SingleAccess {
                 region: cluster_region,
                 oidc_issuer: self.oidc_issuer.clone(),
                 project_id: self.project_id.clone(),
+                // Flags describe a single access; a web-identity access needs a
+                // configuration file (or --oidc-issuer).
+                location: None,
             }),
             accesses: vec![AccessConfig {
                 name: Some(
