@@ -76,6 +76,7 @@ pub fn setup_tag(intent: &AccessIntent) -> &'static str {
         model::Setup::Automatic => "@automatic",
         model::Setup::RoleArn => "@role-arn",
         model::Setup::StaticCredentials => "@static",
+        model::Setup::WebIdentity => "@gcp-web-identity",
     }
 }
 

@@ -77,7 +77,31 @@ async fn assume_as(
         aws_sdk_sts::operation::assume_role_with_web_identity::AssumeRoleWithWebIdentityError,
     >,
 > {
-    let token = TestIssuer::of_run().service_account_token(namespace, service_account, AUDIENCE);
+    assume_with_token_of(
+        world,
+        TestIssuer::of_run(),
+        namespace,
+        service_account,
+        AUDIENCE,
+    )
+    .await
+}
+
+/// The stack's role assumed as ESO does, with a token of `issuer` for the service
+/// account `namespace/service_account` and `audience`.
+pub(super) async fn assume_with_token_of(
+    world: &World,
+    issuer: &TestIssuer,
+    namespace: &str,
+    service_account: &str,
+    audience: &str,
+) -> Result<
+    Keys,
+    aws_sdk_sts::error::SdkError<
+        aws_sdk_sts::operation::assume_role_with_web_identity::AssumeRoleWithWebIdentityError,
+    >,
+> {
+    let token = issuer.service_account_token(namespace, service_account, audience);
     let role = world.stack_output("RoleARN");
     let out = sts_client(world)
         .assume_role_with_web_identity()

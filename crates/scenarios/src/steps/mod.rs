@@ -3,6 +3,7 @@
 pub mod common;
 mod eso_find;
 mod gcp;
+mod gke_web_identity;
 mod irsa;
 pub mod prove;
 
