@@ -49,16 +49,25 @@ fn the_example_generates_and_says_the_setup_is_smas() {
 #[test]
 fn bad_input_names_the_field_and_writes_nothing() {
     let example = std::fs::read_to_string(root().join("examples/gcp-web-identity.yaml")).unwrap();
-    let long_role = format!(
-        "    region: eu-west-1\n    role_name: {}\n",
-        "r".repeat(65)
-    );
+    let long_role = format!("    region: eu-west-1\n    role_name: {}\n", "r".repeat(65));
     let cases = [
-        ("location", example.replace("  location: europe-west1\n", ""), "cluster.location"),
-        ("project", example.replace("  project_id: analytics-prod\n", ""), "cluster.project_id"),
+        (
+            "location",
+            example.replace("  location: europe-west1\n", ""),
+            "cluster.location",
+        ),
+        (
+            "project",
+            example.replace("  project_id: analytics-prod\n", ""),
+            "cluster.project_id",
+        ),
         (
             "role",
-            example.replacen("    region: eu-west-1            # required: a gcp cluster has no AWS region\n", &long_role, 1),
+            example.replacen(
+                "    region: eu-west-1            # required: a gcp cluster has no AWS region\n",
+                &long_role,
+                1,
+            ),
             "accesses[0].role_name",
         ),
         (
