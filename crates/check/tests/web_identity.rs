@@ -19,10 +19,11 @@ fn example() -> (model::Plan, Vec<Artifact>) {
 /// through `edit`.
 fn findings_with(edit: impl Fn(&str) -> String) -> Vec<Finding> {
     let (plan, mut artifacts) = example();
+    let path = format!("{}/cloudformation.yaml", plan.accesses[0].name);
     let template = artifacts
         .iter_mut()
-        .find(|a| a.path.ends_with("cloudformation.yaml"))
-        .expect("a CloudFormation template");
+        .find(|a| a.path == path)
+        .expect("the access's CloudFormation template");
     template.contents = edit(&template.contents);
     check::check_access(&plan.accesses[0], &artifacts).unwrap()
 }

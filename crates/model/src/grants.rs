@@ -170,10 +170,16 @@ impl Access {
         if let (Setup::WebIdentity, Identity::Role { oidc_issuer, .. }) =
             (self.setup, &self.identity)
         {
-            warnings.push(format!(
-                "The role trusts tokens of the issuer `{oidc_issuer}` only through an IAM OIDC provider in account {}; IAM allows one provider per issuer per account, so if it already exists deploy the stack with OidcProviderExists=true.",
-                self.account_id
-            ));
+            warnings.push(match &self.oidc_provider_from {
+                None => format!(
+                    "The role trusts tokens of the issuer `{oidc_issuer}` only through an IAM OIDC provider in account {}, which the stack creates; IAM allows one provider per issuer per account, so if it already exists deploy the stack with OidcProviderExists=true.",
+                    self.account_id
+                ),
+                Some(first) => format!(
+                    "The role trusts tokens of the issuer `{oidc_issuer}` through the IAM OIDC provider that the stack of access `{first}` creates in account {} (one provider per issuer per account): deploy that stack first.",
+                    self.account_id
+                ),
+            });
         }
         if matches!(self.setup, Setup::RoleArn | Setup::WebIdentity) {
             warnings.push(format!(

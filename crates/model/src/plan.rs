@@ -178,6 +178,11 @@ pub struct Access {
     pub eso: Eso,
     /// Whether the cluster runs on GCP (the GCP cross-cloud setup, or `web-identity`).
     pub cross_cloud: bool,
+    /// `web-identity`: the earlier access of the configuration whose stack creates the
+    /// IAM OIDC provider of the issuer in this access's account (IAM allows one per
+    /// issuer per account), so this access's stack finds it; `None` when this access's
+    /// stack creates it (or the setup has no provider).
+    pub oidc_provider_from: Option<KubeLabel>,
 }
 
 /// One statement of an identity policy (always `Effect: Allow`).

@@ -117,6 +117,7 @@ impl ConfigFile {
         if !c.errors.is_empty() {
             return Err(ValidationErrors(c.errors));
         }
+        share_oidc_providers(&mut accesses);
         Ok(Plan { cluster, accesses })
     }
 }
@@ -690,6 +691,7 @@ fn validate_access(
             example_namespace,
         },
         cross_cloud: matches!(cluster.placement, Placement::Gcp { .. }),
+        oidc_provider_from: None,
     })
 }
 
@@ -703,6 +705,29 @@ fn check_duplicates(c: &mut Collector, field: &str, values: &[String]) {
                 format!("{} repeats {field}[{first}]", shown(value)),
                 "remove the duplicate",
             );
+        }
+    }
+}
+
+/// IAM allows one OIDC provider per issuer per account: the first `web-identity`
+/// access of an account creates it, the later ones of the same account find it.
+fn share_oidc_providers(accesses: &mut [Access]) {
+    let mut creators: BTreeMap<String, KubeLabel> = BTreeMap::new();
+    for access in accesses.iter_mut() {
+        let Identity::Role {
+            oidc_provider_arn, ..
+        } = &access.identity
+        else {
+            continue;
+        };
+        if access.setup != Setup::WebIdentity {
+            continue;
+        }
+        match creators.get(oidc_provider_arn) {
+            Some(first) => access.oidc_provider_from = Some(first.clone()),
+            None => {
+                creators.insert(oidc_provider_arn.clone(), access.name.clone());
+            }
         }
     }
 }

@@ -190,3 +190,21 @@ fn vendor_irsa_on_gke_points_to_web_identity() {
         "web-identity",
     );
 }
+
+#[test]
+fn one_oidc_provider_per_issuer_per_account() {
+    let config = format!(
+        "{GKE}  - name: second\n    setup: web-identity\n    account_id: \"123456789012\"\n    region: eu-west-3\n    eso: {{service_account: other}}\n  - name: elsewhere\n    setup: web-identity\n    account_id: \"210987654321\"\n    region: eu-west-3\n"
+    );
+    let plan = model::parse(&config).unwrap();
+    let from: Vec<Option<&str>> = plan
+        .accesses
+        .iter()
+        .map(|a| a.oidc_provider_from.as_ref().map(|n| n.as_str()))
+        .collect();
+    // The first access of an account creates the provider; the second of the same
+    // account finds it; another account needs its own.
+    assert_eq!(from, [None, Some("keyless"), None]);
+    let warnings = plan.accesses[1].grant_summary().warnings.join("\n");
+    assert!(warnings.contains("deploy that stack first"), "{warnings}");
+}

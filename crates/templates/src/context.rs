@@ -121,6 +121,9 @@ pub struct AccessContext {
     /// Whether this is sma's `web-identity` setup (the stack also creates the IAM OIDC
     /// provider; the ServiceAccount also names the audience).
     pub web_identity: bool,
+    /// `web-identity`: the access whose stack creates the IAM OIDC provider, when not
+    /// this one (the stack's `OidcProviderExists` then defaults to `true`).
+    pub oidc_provider_from: Option<String>,
     /// Whether this is the GCP cross-cloud setup.
     pub cross_cloud: bool,
     /// Region of the secrets.
@@ -273,6 +276,7 @@ impl AccessContext {
             setup_title: setup_title(access.setup, access.cross_cloud),
             irsa,
             web_identity: access.setup == Setup::WebIdentity,
+            oidc_provider_from: access.oidc_provider_from.as_ref().map(|a| a.to_string()),
             cross_cloud: access.cross_cloud,
             region: access.region.to_string(),
             account_id: access.account_id.to_string(),
