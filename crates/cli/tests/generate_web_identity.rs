@@ -93,3 +93,51 @@ fn bad_input_names_the_field_and_writes_nothing() {
         std::fs::remove_dir_all(dir).unwrap();
     }
 }
+
+#[test]
+fn flags_describe_one_web_identity_access() {
+    let dir = scratch("flags");
+    let out = dir.join("out");
+    let run = |extra: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_sma"))
+            .args([
+                "generate",
+                "--setup",
+                "web-identity",
+                "--cloud",
+                "gcp",
+                "--cluster-name",
+                "prod",
+                "--project-id",
+                "my-project",
+                "--account-id",
+                "123456789012",
+                "--region",
+                "eu-west-3",
+                "--prefix",
+                "app/",
+                "--out",
+            ])
+            .arg(&out)
+            .args(extra)
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (code, stderr) = run(&[]);
+    assert_ne!(code, Some(0));
+    assert!(stderr.contains("--location"), "{stderr}");
+    assert!(!out.exists());
+    let (code, stderr) = run(&["--location", "europe-west1-b"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let template =
+        std::fs::read_to_string(out.join("aws-secrets-manager/cloudformation.yaml")).unwrap();
+    assert!(
+        template.contains("oidc-provider/container.googleapis.com/v1/projects/my-project/locations/europe-west1-b/clusters/prod"),
+        "{template}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
