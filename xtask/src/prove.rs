@@ -247,13 +247,38 @@ const MUTANTS: &[Mutant] = &[
     },
 ];
 
+/// Mutants of the web-identity stack (sma's GKE setup), proven on
+/// `examples/gcp-web-identity.yaml`: its trust must keep both conditions.
+const WEB_IDENTITY_MUTANTS: &[Mutant] = &[
+    Mutant {
+        name: "web-identity trust without its :aud condition",
+        file: "cloudformation/irsa-role.yaml.tera",
+        from: "                {{ aud_key | yaml_str }}: {{ identity.audience | yaml_str }}\n",
+        to: "",
+        expect: "LEAK token of reporting/eso-aws-reporting, audience sma-prove-other-audience",
+    },
+    Mutant {
+        name: "web-identity trust without its :sub condition",
+        file: "cloudformation/irsa-role.yaml.tera",
+        from: "                {{ sub_key | yaml_str }}: {{ identity.subject | yaml_str }}\n",
+        to: "",
+        expect: "LEAK token of default/eso-aws-reporting",
+    },
+];
+
 /// Breaks the generator in every way of [`MUTANTS`] and checks that `sma prove` on the
-/// role-arn example (a role-arn and a static access) fails for each, saying why.
+/// role-arn example (a role-arn and a static access) fails for each, saying why; the
+/// same for [`WEB_IDENTITY_MUTANTS`] on the gcp-web-identity example.
 pub(crate) fn mutants() -> Result<(), String> {
-    let config = examples_dir().join("aws-role-arn.yaml");
+    let role_arn = examples_dir().join("aws-role-arn.yaml");
+    let web_identity = examples_dir().join("gcp-web-identity.yaml");
     let work = localstack::paths::target_dir().join("mutants");
     let mut survivors = Vec::new();
-    for (i, m) in MUTANTS.iter().enumerate() {
+    let all = MUTANTS
+        .iter()
+        .map(|m| (m, &role_arn))
+        .chain(WEB_IDENTITY_MUTANTS.iter().map(|m| (m, &web_identity)));
+    for (i, (m, config)) in all.enumerate() {
         let original = std::fs::read_to_string(templates_dir().join(m.file))
             .map_err(|e| format!("{}: {e}", m.file))?;
         if !original.contains(m.from) {
@@ -268,7 +293,7 @@ pub(crate) fn mutants() -> Result<(), String> {
         std::fs::create_dir_all(target.parent().expect("a file in a folder"))
             .map_err(|e| e.to_string())?;
         std::fs::write(&target, original.replace(m.from, m.to)).map_err(|e| e.to_string())?;
-        let output = sma_prove(&config, Some(&overrides), &work.join(format!("out-{i}")))?;
+        let output = sma_prove(config, Some(&overrides), &work.join(format!("out-{i}")))?;
         let said = text(&output);
         let code = output.status.code();
         let caught = code == Some(1) && said.contains(m.expect);
@@ -288,7 +313,7 @@ pub(crate) fn mutants() -> Result<(), String> {
     if survivors.is_empty() {
         eprintln!(
             "{} mutants of the generator, every one caught by sma prove",
-            MUTANTS.len()
+            MUTANTS.len() + WEB_IDENTITY_MUTANTS.len()
         );
         Ok(())
     } else {

@@ -99,7 +99,7 @@ fn artifact<'a>(
 }
 
 /// Checks one access: scope proof of each artifact's identity policies, trust proof of
-/// an IRSA role, lint of every policy.
+/// a role assumed by web identity (IRSA or `web-identity`), lint of every policy.
 pub fn check_access(access: &Access, artifacts: &[Artifact]) -> Result<Vec<Finding>, CheckError> {
     let name = access.name.as_str();
     let policy_file = artifact(access, artifacts, POLICY_FILE)?;

@@ -1,4 +1,4 @@
-//! The trust proof for IRSA roles (static-proof.md, "Trust policies"): only the
+//! The trust proof for IRSA and `web-identity` roles (static-proof.md, "Trust policies"): only the
 //! cluster's OIDC provider, `:sub` exactly the store's service account, `:aud` exactly
 //! `sts.amazonaws.com`. Each Allow statement of the trust policy is proved on its own
 //! (the trusted tokens are the union over statements, so a leak of one is a leak):

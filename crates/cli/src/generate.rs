@@ -63,13 +63,18 @@ pub struct GenerateArgs {
     #[arg(long, group = "single_access")]
     pub region: Option<String>,
 
-    /// Single access: the cluster's OIDC issuer URL (automatic, role-arn).
+    /// Single access: the cluster's OIDC issuer URL (automatic, role-arn; web-identity:
+    /// overrides the GKE issuer derived from --project-id, --location, --cluster-name).
     #[arg(long, group = "single_access")]
     pub oidc_issuer: Option<String>,
 
     /// Single access: GCP project id (gcp clusters).
     #[arg(long, group = "single_access")]
     pub project_id: Option<String>,
+
+    /// Single access: the GKE cluster's location, a region or a zone (web-identity).
+    #[arg(long, group = "single_access")]
+    pub location: Option<String>,
 
     /// Single access: an exact secret name it may read (repeatable).
     #[arg(long = "secret-name", value_name = "NAME", group = "single_access")]
@@ -87,7 +92,7 @@ pub struct GenerateArgs {
     #[arg(long = "kms-key-arn", value_name = "ARN", group = "single_access")]
     pub kms_key_arns: Vec<String>,
 
-    /// Single access: IAM role name (IRSA setups).
+    /// Single access: IAM role name (IRSA setups, web-identity).
     #[arg(long, group = "single_access")]
     pub role_name: Option<String>,
 
@@ -103,7 +108,8 @@ pub struct GenerateArgs {
     #[arg(long, group = "single_access")]
     pub namespace: Option<String>,
 
-    /// Single access: the ESO service account the role trusts (IRSA setups).
+    /// Single access: the ESO service account the role trusts (IRSA setups,
+    /// web-identity).
     #[arg(long, group = "single_access")]
     pub service_account: Option<String>,
 }
@@ -117,6 +123,8 @@ pub enum SetupArg {
     RoleArn,
     /// An IAM user's access key in a Kubernetes Secret.
     StaticCredentials,
+    /// sma's keyless setup for GKE: a role trusting the cluster's OIDC issuer.
+    WebIdentity,
 }
 
 /// `--cloud` values.
@@ -124,7 +132,7 @@ pub enum SetupArg {
 pub enum CloudArg {
     /// Amazon EKS.
     Aws,
-    /// Google GKE (static credentials only).
+    /// Google GKE (static-credentials or web-identity).
     Gcp,
 }
 
@@ -147,6 +155,7 @@ impl GenerateArgs {
                 SetupArg::Automatic => model::Setup::Automatic,
                 SetupArg::RoleArn => model::Setup::RoleArn,
                 SetupArg::StaticCredentials => model::Setup::StaticCredentials,
+                SetupArg::WebIdentity => model::Setup::WebIdentity,
             }),
             cloud: self.cloud.map(|c| match c {
                 CloudArg::Aws => model::Cloud::Aws,
@@ -158,6 +167,7 @@ impl GenerateArgs {
             region: self.region.clone(),
             oidc_issuer: self.oidc_issuer.clone(),
             project_id: self.project_id.clone(),
+            location: self.location.clone(),
             secret_names: self.secret_names.clone(),
             prefixes: self.prefixes.clone(),
             arn_patterns: self.arn_patterns.clone(),

@@ -26,7 +26,8 @@ pub struct ConfigFile {
 pub enum Cloud {
     /// Amazon EKS.
     Aws,
-    /// Google GKE (reads AWS Secrets Manager with static credentials only).
+    /// Google GKE: static credentials (the vendor's GCP cross-cloud setup) or sma's
+    /// `web-identity` setup.
     Gcp,
 }
 
@@ -43,10 +44,16 @@ pub struct ClusterConfig {
     pub account_id: Option<String>,
     /// AWS clusters: the cluster's AWS region; GCP clusters: its GCP region (optional).
     pub region: Option<String>,
-    /// AWS clusters: the OIDC issuer URL (needed by `automatic` and `role-arn`).
+    /// The OIDC issuer URL: AWS clusters (needed by `automatic` and `role-arn`); GCP
+    /// clusters (optional, `web-identity`): overrides the issuer derived from
+    /// `project_id`, `location` and `name`.
     pub oidc_issuer: Option<String>,
     /// GCP clusters: the project id.
     pub project_id: Option<String>,
+    /// GCP clusters: the cluster's location, a region (`europe-west1`, regional
+    /// cluster) or a zone (`europe-west1-b`, zonal cluster); with `project_id` and
+    /// `name` it gives the issuer of the `web-identity` setup.
+    pub location: Option<String>,
 }
 
 /// How the cluster's ESO gets AWS credentials for one access.
@@ -59,6 +66,16 @@ pub enum Setup {
     RoleArn,
     /// An IAM user's access key stored in a Kubernetes Secret (AWS or GCP clusters).
     StaticCredentials,
+    /// sma's own setup, not one of the vendor's: from a GKE cluster, a role assumed by
+    /// web identity with the service account's token, trusted through an IAM OIDC
+    /// provider for the cluster's public issuer (IRSA's mechanism, outside EKS).
+    ///
+    /// Only `gcp` clusters may use it. On an `aws` (EKS) cluster the cluster's issuer
+    /// is EKS's, and `role-arn` already gives exactly this trust with the vendor's
+    /// support; a second web-identity role there would also sidestep the vendor's rule
+    /// of one IRSA access per cluster. Self-managed clusters with their own issuer are
+    /// not modelled as a cloud yet.
+    WebIdentity,
 }
 
 impl Setup {
@@ -68,12 +85,26 @@ impl Setup {
             Setup::Automatic => "automatic",
             Setup::RoleArn => "role-arn",
             Setup::StaticCredentials => "static-credentials",
+            Setup::WebIdentity => "web-identity",
         }
     }
 
-    /// Whether the setup uses IRSA (a role assumed with the service account's token).
+    /// Whether the setup uses a role assumed by web identity with the service
+    /// account's token (IRSA on EKS, or sma's `web-identity` elsewhere): a role, a
+    /// ServiceAccount annotated with it, a store with `auth.jwt`.
     pub fn uses_irsa(self) -> bool {
+        matches!(self, Setup::Automatic | Setup::RoleArn | Setup::WebIdentity)
+    }
+
+    /// Whether the setup is one of the vendor's IRSA setups (`automatic`, `role-arn`),
+    /// subject to the vendor's rules (EKS only, at most one per cluster).
+    pub fn is_vendor_irsa(self) -> bool {
         matches!(self, Setup::Automatic | Setup::RoleArn)
+    }
+
+    /// Whether the setup is sma's own, not available in the vendor's console.
+    pub fn is_sma_only(self) -> bool {
+        matches!(self, Setup::WebIdentity)
     }
 }
 
@@ -83,7 +114,7 @@ impl Setup {
 pub struct AccessConfig {
     /// Access name: a Kubernetes name; it names the ESO store and the output directory.
     pub name: Option<String>,
-    /// `automatic`, `role-arn` or `static-credentials`.
+    /// `automatic`, `role-arn`, `static-credentials` or `web-identity`.
     pub setup: Option<Setup>,
     /// AWS region of the secrets (defaults to an AWS cluster's region).
     pub region: Option<String>,
@@ -95,7 +126,8 @@ pub struct AccessConfig {
     /// Customer-managed KMS keys that encrypt some of the secrets.
     #[serde(default)]
     pub kms_key_arns: Vec<String>,
-    /// IRSA setups: name of the IAM role (default `eso-<cluster>-<access>`).
+    /// Role setups (IRSA, web-identity): name of the IAM role (default
+    /// `eso-<cluster>-<access>`).
     pub role_name: Option<String>,
     /// Static setups: name of the IAM user (default `eso-<cluster>-<access>`).
     pub user_name: Option<String>,

@@ -30,6 +30,8 @@ pub struct SingleAccess {
     pub oidc_issuer: Option<String>,
     /// `--project-id` (gcp).
     pub project_id: Option<String>,
+    /// `--location` (gcp: the cluster's region or zone, for `web-identity`).
+    pub location: Option<String>,
     /// `--secret-name`, repeatable.
     pub secret_names: Vec<String>,
     /// `--prefix`, repeatable.
@@ -73,6 +75,7 @@ impl SingleAccess {
                 region: cluster_region,
                 oidc_issuer: self.oidc_issuer.clone(),
                 project_id: self.project_id.clone(),
+                location: self.location.clone(),
             }),
             accesses: vec![AccessConfig {
                 name: Some(
@@ -111,7 +114,10 @@ impl SingleAccess {
                         .into_iter()
                         .map(|mut error| {
                             error.field = flag_for_field(&error.field);
-                            error.fix = error.fix.replace("oidc_issuer", "--oidc-issuer");
+                            error.fix = error
+                                .fix
+                                .replace("oidc_issuer", "--oidc-issuer")
+                                .replace("`location: ", "`--location ");
                             error
                         })
                         .collect(),
@@ -136,6 +142,7 @@ pub fn flag_for_field(field: &str) -> String {
         "cluster.region" | "accesses[0].region" => "--region",
         "cluster.oidc_issuer" => "--oidc-issuer",
         "cluster.project_id" => "--project-id",
+        "cluster.location" => "--location",
         "accesses[0].name" => "--name",
         "accesses[0].setup" => "--setup",
         "accesses[0].secrets" => "--secret-name/--prefix/--arn-pattern",

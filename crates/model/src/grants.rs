@@ -157,10 +157,31 @@ impl Access {
                 "ESO does not check static keys when it validates the store: a wrong or revoked key still shows the store as Ready until the first ExternalSecret fails.".to_owned(),
             );
         }
-        if self.cross_cloud {
+        if self.cross_cloud && self.setup == Setup::StaticCredentials {
             warnings.push("GCP cross-cloud: the AWS access key lives in the GKE cluster; protect the Secret as you would the AWS account.".to_owned());
+            warnings.push("Prefer `setup: web-identity` (sma's own setup): no key at all, ESO's service-account token of this GKE cluster assumes a role through an IAM OIDC provider for the cluster's issuer, and only that service account can.".to_owned());
         }
-        if self.setup == Setup::RoleArn {
+        if self.setup.is_sma_only() {
+            warnings.push(format!(
+                "`{}` is sma's own setup, not one of the vendor's: the vendor's console does not offer it; deploy and review it from these files.",
+                self.setup.as_str()
+            ));
+        }
+        if let (Setup::WebIdentity, Identity::Role { oidc_issuer, .. }) =
+            (self.setup, &self.identity)
+        {
+            warnings.push(match &self.oidc_provider_from {
+                None => format!(
+                    "The role trusts tokens of the issuer `{oidc_issuer}` only through an IAM OIDC provider in account {}, which the stack creates; IAM allows one provider per issuer per account, so if it already exists deploy the stack with OidcProviderExists=true.",
+                    self.account_id
+                ),
+                Some(first) => format!(
+                    "The role trusts tokens of the issuer `{oidc_issuer}` through the IAM OIDC provider that the stack of access `{first}` creates in account {} (one provider per issuer per account): deploy that stack first.",
+                    self.account_id
+                ),
+            });
+        }
+        if matches!(self.setup, Setup::RoleArn | Setup::WebIdentity) {
             warnings.push(format!(
                 "The role trusts only `{}`: ESO must use exactly this service account (auth.jwt.serviceAccountRef), otherwise AssumeRoleWithWebIdentity is denied.",
                 self.service_account_subject().unwrap_or_default()

@@ -3,8 +3,8 @@
 
 pub use crate::config::{Setup, StoreKind};
 use crate::values::{
-    AccountId, ClusterName, GcpProjectId, GcpRegion, IamName, KmsKeyArn, KubeLabel, KubeName,
-    OidcIssuer, Region, SecretArnPattern, SecretName, SecretPrefix,
+    AccountId, ClusterName, GcpLocation, GcpProjectId, GcpRegion, IamName, KmsKeyArn, KubeLabel,
+    KubeName, OidcIssuer, Region, SecretArnPattern, SecretName, SecretPrefix,
 };
 
 /// The five Secrets Manager actions of the vendor's policy, in the vendor's order.
@@ -19,7 +19,8 @@ pub const SECRETS_MANAGER_ACTIONS: [&str; 5] = [
 /// The action that only works on `Resource: "*"`.
 pub const LIST_SECRETS_ACTION: &str = "secretsmanager:ListSecrets";
 
-/// The audience EKS service-account tokens carry for IRSA.
+/// The audience ESO requests for its service-account token, on EKS (IRSA) as on GKE
+/// (`web-identity`): the default of the `eks.amazonaws.com/audience` annotation.
 pub const STS_AUDIENCE: &str = "sts.amazonaws.com";
 
 /// A validated configuration: one cluster and its accesses.
@@ -58,6 +59,12 @@ pub enum Placement {
         project_id: GcpProjectId,
         /// GCP region, if given.
         region: Option<GcpRegion>,
+        /// The cluster's location (region or zone), if given.
+        location: Option<GcpLocation>,
+        /// The cluster's OIDC issuer: `oidc_issuer` if given, else derived from the
+        /// project, location and name; `None` without a location (required by the
+        /// `web-identity` setup only).
+        oidc_issuer: Option<OidcIssuer>,
     },
 }
 
@@ -169,8 +176,13 @@ pub struct Access {
     pub identity: Identity,
     /// The Kubernetes side.
     pub eso: Eso,
-    /// Whether the cluster runs on GCP (the GCP cross-cloud setup).
+    /// Whether the cluster runs on GCP (the GCP cross-cloud setup, or `web-identity`).
     pub cross_cloud: bool,
+    /// `web-identity`: the earlier access of the configuration whose stack creates the
+    /// IAM OIDC provider of the issuer in this access's account (IAM allows one per
+    /// issuer per account), so this access's stack finds it; `None` when this access's
+    /// stack creates it (or the setup has no provider).
+    pub oidc_provider_from: Option<KubeLabel>,
 }
 
 /// One statement of an identity policy (always `Effect: Allow`).

@@ -7,8 +7,9 @@ use crate::config::{AccessConfig, Cloud, ClusterConfig, ConfigFile, Setup, Store
 use crate::error::{ErrorKind, ValidationError, ValidationErrors};
 use crate::plan::{Access, Cluster, Eso, Identity, Placement, Plan, SecretScope};
 use crate::values::{
-    shown, AccountId, ClusterName, GcpProjectId, GcpRegion, IamName, KmsKeyArn, KubeLabel,
-    KubeName, OidcIssuer, Region, Rejection, SecretArnPattern, SecretName, SecretPrefix,
+    gke_issuer, shown, AccountId, ClusterName, GcpLocation, GcpProjectId, GcpRegion, IamName,
+    KmsKeyArn, KubeLabel, KubeName, OidcIssuer, Region, Rejection, SecretArnPattern, SecretName,
+    SecretPrefix,
 };
 
 /// Default namespace of ESO.
@@ -116,6 +117,7 @@ impl ConfigFile {
         if !c.errors.is_empty() {
             return Err(ValidationErrors(c.errors));
         }
+        share_oidc_providers(&mut accesses);
         Ok(Plan { cluster, accesses })
     }
 }
@@ -136,12 +138,17 @@ fn validate_cluster(c: &mut Collector, cluster: &ClusterConfig) -> Option<Cluste
     };
     let placement = match cloud {
         Cloud::Aws => {
-            if cluster.project_id.is_some() {
-                c.not_allowed(
-                    "cluster.project_id",
-                    "is only for gcp clusters",
-                    "remove project_id, or set `cloud: gcp`",
-                );
+            for (field, value) in [
+                ("cluster.project_id", &cluster.project_id),
+                ("cluster.location", &cluster.location),
+            ] {
+                if value.is_some() {
+                    c.not_allowed(
+                        field,
+                        "is only for gcp clusters",
+                        "remove it, or set `cloud: gcp`",
+                    );
+                }
             }
             let account_id = c.require(
                 "cluster.account_id",
@@ -170,17 +177,12 @@ fn validate_cluster(c: &mut Collector, cluster: &ClusterConfig) -> Option<Cluste
             }
         }
         Cloud::Gcp => {
-            for (field, value) in [
-                ("cluster.account_id", &cluster.account_id),
-                ("cluster.oidc_issuer", &cluster.oidc_issuer),
-            ] {
-                if value.is_some() {
-                    c.not_allowed(
-                        field,
-                        "is only for aws clusters (a GKE cluster has no AWS account or AWS-trusted issuer)",
-                        "remove it; give each access its account_id instead",
-                    );
-                }
+            if cluster.account_id.is_some() {
+                c.not_allowed(
+                    "cluster.account_id",
+                    "is only for aws clusters (a GKE cluster has no AWS account)",
+                    "remove it; give each access its account_id instead",
+                );
             }
             let project_id = c.require(
                 "cluster.project_id",
@@ -196,9 +198,40 @@ fn validate_cluster(c: &mut Collector, cluster: &ClusterConfig) -> Option<Cluste
             if cluster.region.is_some() && region.is_none() {
                 return None;
             }
+            let location = c.parse(
+                "cluster.location",
+                cluster.location.as_deref(),
+                GcpLocation::parse,
+            );
+            let explicit_issuer = c.parse(
+                "cluster.oidc_issuer",
+                cluster.oidc_issuer.as_deref(),
+                |value| {
+                    OidcIssuer::parse(value).map_err(|mut rejection| {
+                        rejection.fix = "write the cluster's issuer as an https URL, e.g. https://container.googleapis.com/v1/projects/my-project/locations/europe-west1/clusters/prod (`gcloud container clusters describe CLUSTER --location LOCATION --format='value(selfLink)'` gives its path), or remove oidc_issuer to derive it from project_id, location and name".to_owned();
+                        rejection
+                    })
+                },
+            );
+            if (cluster.location.is_some() && location.is_none())
+                || (cluster.oidc_issuer.is_some() && explicit_issuer.is_none())
+            {
+                return None;
+            }
+            let project_id = project_id?;
+            let name = name.clone()?;
+            let oidc_issuer = match (explicit_issuer, &location) {
+                (Some(issuer), _) => Some(issuer),
+                (None, Some(location)) => c.parse("cluster.location", Some(""), |_| {
+                    gke_issuer(&project_id, location, &name)
+                }),
+                (None, None) => None,
+            };
             Placement::Gcp {
-                project_id: project_id?,
+                project_id,
                 region,
+                location,
+                oidc_issuer,
             }
         }
     };
@@ -209,27 +242,45 @@ fn validate_cluster(c: &mut Collector, cluster: &ClusterConfig) -> Option<Cluste
 }
 
 /// Rules across accesses: automatic and role-arn are mutually exclusive (at most one
-/// IRSA access per cluster); a gcp cluster only allows static credentials; IRSA needs
-/// the issuer.
+/// IRSA access per cluster) and EKS-only; `web-identity` is for gcp clusters only (see
+/// [`Setup::WebIdentity`] for why) and needs the cluster's issuer; IRSA needs the
+/// issuer.
 fn check_cluster_rules(c: &mut Collector, cluster: &Cluster, accesses: &[AccessConfig]) {
     let mut first_irsa: Option<(usize, Setup)> = None;
+    let mut issuer_reported = false;
     for (index, access) in accesses.iter().enumerate() {
         let Some(setup) = access.setup else { continue };
         let field = format!("accesses[{index}].setup");
         match &cluster.placement {
-            Placement::Gcp { .. } => {
-                if setup.uses_irsa() {
+            Placement::Gcp { oidc_issuer, .. } => {
+                if setup.is_vendor_irsa() {
                     c.not_allowed(
                         &field,
                         format!(
-                            "`{}` is not available on a gcp cluster: GKE tokens are not trusted by AWS IAM, so the GCP cross-cloud setup uses static credentials only",
+                            "`{}` is not available on a gcp cluster: it is EKS's IRSA, and the vendor's GCP cross-cloud setup uses static credentials only",
                             setup.as_str()
                         ),
-                        "set `setup: static-credentials` (an IAM user's access key stored in a Kubernetes Secret)",
+                        "set `setup: web-identity` (keyless: a role trusting the GKE cluster's OIDC issuer, sma's own setup) or `setup: static-credentials` (an IAM user's access key stored in a Kubernetes Secret)",
+                    );
+                } else if setup == Setup::WebIdentity && oidc_issuer.is_none() && !issuer_reported {
+                    issuer_reported = true;
+                    c.missing(
+                        "cluster.location",
+                        format!(
+                            "accesses[{index}] uses `web-identity`, which needs the GKE cluster's OIDC issuer: add the cluster's location (`location: europe-west1` for a regional cluster, `location: europe-west1-b` for a zonal one, as `gcloud container clusters list` shows it), or give the issuer itself as oidc_issuer"
+                        ),
                     );
                 }
             }
             Placement::Aws { oidc_issuer, .. } => {
+                if setup == Setup::WebIdentity {
+                    c.not_allowed(
+                        &field,
+                        "`web-identity` is for clusters outside EKS (gcp clusters): an EKS cluster's issuer is trusted through IRSA",
+                        "set `setup: role-arn`: the same keyless trust (a role assumed by web identity), supported by the vendor",
+                    );
+                    continue;
+                }
                 if !setup.uses_irsa() {
                     continue;
                 }
@@ -283,7 +334,7 @@ fn validate_access(
     if setup.is_none() {
         c.missing(
             &at("setup"),
-            "add `setup: automatic`, `setup: role-arn` or `setup: static-credentials`",
+            "add `setup: automatic`, `setup: role-arn`, `setup: static-credentials` or (gcp clusters) `setup: web-identity`",
         );
     }
     let (cluster_account, cluster_region) = match &cluster.placement {
@@ -488,7 +539,7 @@ fn validate_access(
         if eso.service_account.is_some() {
             c.not_allowed(
                 &at("eso.service_account"),
-                "is only used by IRSA setups (automatic, role-arn); static credentials authenticate with the access key",
+                "is only used by role setups (IRSA: automatic, role-arn; web-identity); static credentials authenticate with the access key",
                 "remove eso.service_account",
             );
         }
@@ -590,7 +641,7 @@ fn validate_access(
                 oidc_issuer: Some(issuer),
                 ..
             },
-        ) => Identity::Role {
+        ) if setup.is_vendor_irsa() => Identity::Role {
             arn: format!("arn:{partition}:iam::{cluster_account}:role/{iam_name}"),
             oidc_provider_arn: format!(
                 "arn:{partition}:iam::{cluster_account}:oidc-provider/{}",
@@ -599,7 +650,24 @@ fn validate_access(
             oidc_issuer: issuer.clone(),
             name: iam_name,
         },
-        // Missing issuer or gcp: already reported by check_cluster_rules.
+        // web-identity: the role and the issuer's provider live in the secrets' account.
+        (
+            true,
+            Placement::Gcp {
+                oidc_issuer: Some(issuer),
+                ..
+            },
+        ) if setup == Setup::WebIdentity => Identity::Role {
+            arn: format!("arn:{partition}:iam::{account_id}:role/{iam_name}"),
+            oidc_provider_arn: format!(
+                "arn:{partition}:iam::{account_id}:oidc-provider/{}",
+                issuer.host_and_path()
+            ),
+            oidc_issuer: issuer.clone(),
+            name: iam_name,
+        },
+        // Missing issuer, or a setup the cloud does not allow: already reported by
+        // check_cluster_rules.
         (true, _) => return None,
         (false, _) => Identity::User {
             arn: format!("arn:{partition}:iam::{account_id}:user/{iam_name}"),
@@ -623,6 +691,7 @@ fn validate_access(
             example_namespace,
         },
         cross_cloud: matches!(cluster.placement, Placement::Gcp { .. }),
+        oidc_provider_from: None,
     })
 }
 
@@ -636,6 +705,29 @@ fn check_duplicates(c: &mut Collector, field: &str, values: &[String]) {
                 format!("{} repeats {field}[{first}]", shown(value)),
                 "remove the duplicate",
             );
+        }
+    }
+}
+
+/// IAM allows one OIDC provider per issuer per account: the first `web-identity`
+/// access of an account creates it, the later ones of the same account find it.
+fn share_oidc_providers(accesses: &mut [Access]) {
+    let mut creators: BTreeMap<String, KubeLabel> = BTreeMap::new();
+    for access in accesses.iter_mut() {
+        let Identity::Role {
+            oidc_provider_arn, ..
+        } = &access.identity
+        else {
+            continue;
+        };
+        if access.setup != Setup::WebIdentity {
+            continue;
+        }
+        match creators.get(oidc_provider_arn) {
+            Some(first) => access.oidc_provider_from = Some(first.clone()),
+            None => {
+                creators.insert(oidc_provider_arn.clone(), access.name.clone());
+            }
         }
     }
 }

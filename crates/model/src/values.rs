@@ -780,9 +780,75 @@ impl GcpRegion {
     }
 }
 
+string_newtype!(
+    /// A GKE cluster's location: a region (`europe-west1`, regional cluster) or a zone
+    /// (`europe-west1-b`, zonal cluster).
+    GcpLocation
+);
+
+impl GcpLocation {
+    /// Validates a GKE location.
+    pub fn parse(value: &str) -> Result<Self, Rejection> {
+        let region = match value.rsplit_once('-') {
+            Some((region, zone))
+                if zone.len() == 1 && zone.bytes().all(|b| b.is_ascii_lowercase()) =>
+            {
+                region
+            }
+            _ => value,
+        };
+        if GcpRegion::parse(region).is_ok() {
+            Ok(Self(value.to_owned()))
+        } else {
+            Err(Rejection::new(
+                format!("{} is not a GCP region or zone", shown(value)),
+                "use the cluster's location as `gcloud container clusters list` shows it: a region such as europe-west1 or a zone such as europe-west1-b",
+            ))
+        }
+    }
+}
+
+/// The OIDC issuer of the GKE cluster `cluster` in `project` at `location`
+/// (`https://container.googleapis.com/v1/projects/<project>/locations/<location>/clusters/<cluster>`).
+pub fn gke_issuer(
+    project: &GcpProjectId,
+    location: &GcpLocation,
+    cluster: &ClusterName,
+) -> Result<OidcIssuer, Rejection> {
+    OidcIssuer::parse(&format!(
+        "https://container.googleapis.com/v1/projects/{project}/locations/{location}/clusters/{cluster}"
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gke_locations_and_issuer() {
+        for ok in ["europe-west1", "europe-west1-b", "us-central1-a"] {
+            assert!(GcpLocation::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "europe",
+            "europe-west1-bb",
+            "Europe-west1",
+            "europe-west1/x",
+        ] {
+            assert!(GcpLocation::parse(bad).is_err(), "{bad}");
+        }
+        let issuer = gke_issuer(
+            &GcpProjectId::parse("my-project").unwrap(),
+            &GcpLocation::parse("europe-west1").unwrap(),
+            &ClusterName::parse("prod").unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            issuer.as_str(),
+            "https://container.googleapis.com/v1/projects/my-project/locations/europe-west1/clusters/prod"
+        );
+    }
 
     #[test]
     fn regions() {

@@ -292,16 +292,16 @@ fn c22_gcp_access_without_region() {
     );
 }
 #[test]
-fn c23_gcp_cluster_with_oidc_issuer() {
+fn c23_gcp_cluster_with_http_oidc_issuer() {
     expect_one(
         &replaced(
             GCP,
             "  project_id: my-project\n",
-            "  project_id: my-project\n  oidc_issuer: https://x.example.com\n",
+            "  project_id: my-project\n  oidc_issuer: http://x.example.com\n",
         ),
         "cluster.oidc_issuer",
-        NotAllowed,
-        "aws clusters",
+        Malformed,
+        "https",
     );
 }
 #[test]

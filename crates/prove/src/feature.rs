@@ -76,6 +76,7 @@ pub fn setup_tag(intent: &AccessIntent) -> &'static str {
         model::Setup::Automatic => "@automatic",
         model::Setup::RoleArn => "@role-arn",
         model::Setup::StaticCredentials => "@static",
+        model::Setup::WebIdentity => "@gcp-web-identity",
     }
 }
 
@@ -291,5 +292,20 @@ mod tests {
             text.lines().filter(|l| l.starts_with("      | ")).count(),
             seeds.secrets.len() + 1 + 1 + 5
         );
+    }
+    #[test]
+    fn a_web_identity_access_is_tagged_and_probed_like_a_role() {
+        let plan = model::parse("cluster:\n  name: gke\n  cloud: gcp\n  project_id: my-project\n  location: europe-west1\naccesses:\n  - name: keyless\n    setup: web-identity\n    account_id: \"123456789012\"\n    region: eu-west-1\n").unwrap();
+        let intents = crate::intent::of_plan(&plan);
+        assert_eq!(setup_tag(&intents[0]), "@gcp-web-identity");
+        let crate::intent::IdentityIntent::Role { issuer, .. } = &intents[0].identity else {
+            panic!("a role")
+        };
+        assert_eq!(
+            issuer,
+            "container.googleapis.com/v1/projects/my-project/locations/europe-west1/clusters/gke"
+        );
+        // The same five refused tokens as IRSA: namespace, name, audience, issuer, expiry.
+        assert_eq!(crate::identity::token_probes(&intents[0]).len(), 5);
     }
 }

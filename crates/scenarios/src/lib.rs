@@ -37,6 +37,17 @@ pub struct Keys {
     pub session_token: Option<String>,
 }
 
+impl From<&eso::Credentials> for Keys {
+    /// The credentials ESO obtained for its store.
+    fn from(c: &eso::Credentials) -> Self {
+        Keys {
+            access_key_id: c.access_key_id.clone(),
+            secret_access_key: c.secret_access_key.clone(),
+            session_token: c.session_token.clone(),
+        }
+    }
+}
+
 impl std::fmt::Debug for Keys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Keys")

@@ -1,5 +1,5 @@
-//! The run's test OIDC issuer: the stand-in for an EKS cluster's service-account token
-//! issuer. It holds an ES256 key pair, publishes its key set to the gateway (never
+//! Test OIDC issuers: stand-ins for an EKS (or GKE) cluster's service-account token
+//! issuer. Each holds an ES256 key pair, publishes its key set to the gateway (never
 //! fetched over the network, as the gateway requires) and signs projected
 //! service-account tokens as the Kubernetes TokenRequest API would for ESO.
 

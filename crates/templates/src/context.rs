@@ -19,10 +19,12 @@ pub struct ClusterContext {
     pub account_id: Option<String>,
     /// AWS or GCP region.
     pub region: Option<String>,
-    /// AWS: OIDC issuer URL.
+    /// OIDC issuer URL (AWS: IRSA; GCP: `web-identity`), when known.
     pub oidc_issuer: Option<String>,
     /// GCP: project id.
     pub project_id: Option<String>,
+    /// GCP: the cluster's location (region or zone), if given.
+    pub location: Option<String>,
 }
 
 /// The AWS identity of an access.
@@ -110,12 +112,18 @@ pub struct AccessContext {
     pub cluster: ClusterContext,
     /// Access name.
     pub name: String,
-    /// `automatic`, `role-arn` or `static-credentials`.
+    /// `automatic`, `role-arn`, `static-credentials` or `web-identity`.
     pub setup: &'static str,
     /// Human title of the setup.
     pub setup_title: &'static str,
-    /// Whether the setup uses IRSA.
+    /// Whether the setup uses a role assumed by web identity (IRSA or `web-identity`).
     pub irsa: bool,
+    /// Whether this is sma's `web-identity` setup (the stack also creates the IAM OIDC
+    /// provider; the ServiceAccount also names the audience).
+    pub web_identity: bool,
+    /// `web-identity`: the access whose stack creates the IAM OIDC provider, when not
+    /// this one (the stack's `OidcProviderExists` then defaults to `true`).
+    pub oidc_provider_from: Option<String>,
     /// Whether this is the GCP cross-cloud setup.
     pub cross_cloud: bool,
     /// Region of the secrets.
@@ -173,6 +181,9 @@ fn setup_title(setup: Setup, cross_cloud: bool) -> &'static str {
         (Setup::StaticCredentials, true) => {
             "GCP cross-cloud (static AWS credentials from a GKE cluster)"
         }
+        (Setup::WebIdentity, _) => {
+            "Web identity from GKE (sma's keyless setup: IAM OIDC provider for the cluster's issuer)"
+        }
     }
 }
 
@@ -192,14 +203,21 @@ impl ClusterContext {
                 region: Some(region.to_string()),
                 oidc_issuer: oidc_issuer.as_ref().map(|i| i.to_string()),
                 project_id: None,
+                location: None,
             },
-            Placement::Gcp { project_id, region } => Self {
+            Placement::Gcp {
+                project_id,
+                region,
+                location,
+                oidc_issuer,
+            } => Self {
                 name: cluster.name.to_string(),
                 cloud: "gcp",
                 account_id: None,
                 region: region.as_ref().map(|r| r.to_string()),
-                oidc_issuer: None,
+                oidc_issuer: oidc_issuer.as_ref().map(|i| i.to_string()),
                 project_id: Some(project_id.to_string()),
+                location: location.as_ref().map(|l| l.to_string()),
             },
         }
     }
@@ -257,6 +275,8 @@ impl AccessContext {
             setup: access.setup.as_str(),
             setup_title: setup_title(access.setup, access.cross_cloud),
             irsa,
+            web_identity: access.setup == Setup::WebIdentity,
+            oidc_provider_from: access.oidc_provider_from.as_ref().map(|a| a.to_string()),
             cross_cloud: access.cross_cloud,
             region: access.region.to_string(),
             account_id: access.account_id.to_string(),

@@ -45,6 +45,7 @@ fn every_setup_is_covered_by_an_example() {
         ("role-arn", false),
         ("static-credentials", false),
         ("static-credentials", true),
+        ("web-identity", true),
     ] {
         assert!(setups.contains(&wanted), "no example covers {wanted:?}");
     }

@@ -227,6 +227,13 @@ pub enum Scope {
     Name,
 }
 
+/// The name of the scenario's cluster.
+pub const SCENARIO_CLUSTER: &str = "scenario";
+/// The GCP project of the scenario's GKE cluster.
+pub const GKE_PROJECT: &str = "sma-scenarios";
+/// The location of the scenario's GKE cluster (a regional cluster).
+pub const GKE_LOCATION: &str = "europe-west1";
+
 /// Where the scenario's cluster runs.
 #[derive(Debug, Clone, Copy)]
 pub enum Cluster<'a> {
@@ -264,7 +271,7 @@ impl World {
                 String::new(),
             ),
             Cluster::Gke => (
-                "  cloud: gcp\n  project_id: sma-scenarios\n  region: europe-west1\n".to_string(),
+                format!("  cloud: gcp\n  project_id: {GKE_PROJECT}\n  region: europe-west1\n  location: {GKE_LOCATION}\n"),
                 format!("    account_id: \"{account}\"\n"),
             ),
         };
@@ -274,7 +281,7 @@ impl World {
             Some((Scope::Name, v)) => format!("    secrets:\n      names: [\"{v}\"]\n"),
         };
         self.access_config = Some(format!(
-            "cluster:\n  name: scenario\n{cluster}accesses:\n  - name: {access}\n    setup: {setup}\n\
+            "cluster:\n  name: {SCENARIO_CLUSTER}\n{cluster}accesses:\n  - name: {access}\n    setup: {setup}\n\
              {access_account}    region: {region}\n    {identity}\n{scope}"
         ));
     }
@@ -337,12 +344,7 @@ impl World {
             provider.store.region, self.region,
             "the generated store reads another region than the access's"
         );
-        let credentials = &provider.credentials;
-        self.access_keys = Some(Keys {
-            access_key_id: credentials.access_key_id.clone(),
-            secret_access_key: credentials.secret_access_key.clone(),
-            session_token: credentials.session_token.clone(),
-        });
+        self.access_keys = Some(Keys::from(&provider.credentials));
         self.eso = Some(provider);
     }
 
@@ -475,10 +477,27 @@ pub async fn deploy_stack(
     stack: &str,
     template: &str,
 ) -> Result<Vec<(String, String)>, String> {
+    deploy_stack_with(config, stack, template, &[]).await
+}
+
+/// [`deploy_stack`] with values for some of the template's parameters.
+pub async fn deploy_stack_with(
+    config: &aws_config::SdkConfig,
+    stack: &str,
+    template: &str,
+    parameters: &[(&str, &str)],
+) -> Result<Vec<(String, String)>, String> {
     let cfn = aws_sdk_cloudformation::Client::new(config);
+    let parameters = parameters.iter().map(|(key, value)| {
+        aws_sdk_cloudformation::types::Parameter::builder()
+            .parameter_key(*key)
+            .parameter_value(*value)
+            .build()
+    });
     cfn.create_stack()
         .stack_name(stack)
         .template_body(template)
+        .set_parameters(Some(parameters.collect()))
         .capabilities(aws_sdk_cloudformation::types::Capability::CapabilityNamedIam)
         .send()
         .await

@@ -6,7 +6,7 @@
 
 use super::common::{Cluster, Scope};
 use crate::oidc::TestIssuer;
-use crate::World;
+use crate::{Keys, World};
 use aws_sdk_sts::error::ProvideErrorMetadata;
 use cucumber::{given, then};
 
@@ -78,15 +78,45 @@ async fn assume_as(
         .first()
         .and_then(|sa| sa.audience.clone())
         .unwrap_or_else(|| eso::provider::DEFAULT_AUDIENCE.to_string());
-    let token = TestIssuer::of_run().service_account_token(namespace, service_account, &audience);
-    sts_client(world)
+    assume_with_token_of(
+        world,
+        TestIssuer::of_run(),
+        namespace,
+        service_account,
+        &audience,
+    )
+    .await
+    .map(|_| ())
+}
+
+/// The stack's role assumed as ESO does, with a token of `issuer` for the service
+/// account `namespace/service_account` and `audience`.
+pub(super) async fn assume_with_token_of(
+    world: &World,
+    issuer: &TestIssuer,
+    namespace: &str,
+    service_account: &str,
+    audience: &str,
+) -> Result<
+    Keys,
+    aws_sdk_sts::error::SdkError<
+        aws_sdk_sts::operation::assume_role_with_web_identity::AssumeRoleWithWebIdentityError,
+    >,
+> {
+    let token = issuer.service_account_token(namespace, service_account, audience);
+    let out = sts_client(world)
         .assume_role_with_web_identity()
         .role_arn(world.stack_output("RoleARN"))
         .role_session_name(eso::provider::SESSION_NAME)
         .web_identity_token(token)
         .send()
-        .await
-        .map(|_| ())
+        .await?;
+    let c = out.credentials().expect("credentials in the answer");
+    Ok(Keys {
+        access_key_id: c.access_key_id().to_string(),
+        secret_access_key: c.secret_access_key().to_string(),
+        session_token: Some(c.session_token().to_string()),
+    })
 }
 
 #[then("ESO's service account assumes the stack's role by web identity")]

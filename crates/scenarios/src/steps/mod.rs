@@ -4,6 +4,7 @@ pub mod common;
 pub mod eso_cluster;
 mod eso_find;
 mod gcp;
+mod gke_web_identity;
 mod irsa;
 pub mod prove;
 
