@@ -8,6 +8,7 @@ mod localstack_cmd;
 mod prove;
 mod run;
 mod test;
+mod tidy;
 
 use std::process::ExitCode;
 

@@ -1,3 +1,6 @@
+//! The errors of handing out a LocalStack endpoint: one enum, each variant saying what
+//! to do about it.
+
 use std::path::PathBuf;
 
 /// Why no LocalStack endpoint could be handed out.
