@@ -494,46 +494,123 @@ pub async fn deploy_stack_with(
             .parameter_value(*value)
             .build()
     });
-    cfn.create_stack()
+    let parameters: Vec<_> = parameters.collect();
+    let create = || {
+        cfn.create_stack()
+            .stack_name(stack)
+            .template_body(template)
+            .set_parameters(Some(parameters.clone()))
+            .capabilities(aws_sdk_cloudformation::types::Capability::CapabilityNamedIam)
+            .send()
+    };
+    if let Err(e) = create().await {
+        let e = e.into_service_error();
+        if e.code() != Some("AlreadyExistsException") {
+            return Err(format!("CreateStack {stack}: {e}"));
+        }
+        // A stack of an earlier run on the same LocalStack (`SMA_LOCALSTACK_ENDPOINT`):
+        // deleted, so that this run proves what it deploys itself. As on AWS, its users'
+        // access keys (made after the stack, as the README says) go first, or the
+        // users could not be deleted.
+        remove_access_keys_of_stack_users(config, &cfn, stack).await?;
+        cfn.delete_stack()
+            .stack_name(stack)
+            .send()
+            .await
+            .map_err(|e| format!("DeleteStack {stack}: {}", e.into_service_error()))?;
+        if let Some(left) = settled_stack(&cfn, stack).await? {
+            let status = left.stack_status().map(|s| s.as_str()).unwrap_or("");
+            if status != "DELETE_COMPLETE" {
+                return Err(format!(
+                    "stack {stack} of an earlier run could not be deleted ({status})"
+                ));
+            }
+        }
+        create()
+            .await
+            .map_err(|e| format!("CreateStack {stack}: {}", e.into_service_error()))?;
+    }
+    let found = settled_stack(&cfn, stack)
+        .await?
+        .ok_or_else(|| format!("stack {stack} vanished"))?;
+    let status = found.stack_status().map(|s| s.as_str()).unwrap_or("");
+    if status != "CREATE_COMPLETE" {
+        return Err(format!(
+            "stack {stack} ended {status}: {}",
+            found.stack_status_reason().unwrap_or("no reason given")
+        ));
+    }
+    Ok(found
+        .outputs()
+        .iter()
+        .filter_map(|o| Some((o.output_key()?.to_string(), o.output_value()?.to_string())))
+        .collect())
+}
+
+/// Deletes every access key of the IAM users that `stack` created.
+async fn remove_access_keys_of_stack_users(
+    config: &aws_config::SdkConfig,
+    cfn: &aws_sdk_cloudformation::Client,
+    stack: &str,
+) -> Result<(), String> {
+    let resources = cfn
+        .list_stack_resources()
         .stack_name(stack)
-        .template_body(template)
-        .set_parameters(Some(parameters.collect()))
-        .capabilities(aws_sdk_cloudformation::types::Capability::CapabilityNamedIam)
         .send()
         .await
-        .map_err(|e| format!("CreateStack {stack}: {}", e.into_service_error()))?;
+        .map_err(|e| format!("ListStackResources {stack}: {}", e.into_service_error()))?;
+    let iam = aws_sdk_iam::Client::new(config);
+    let users = resources
+        .stack_resource_summaries()
+        .iter()
+        .filter(|r| r.resource_type() == Some("AWS::IAM::User"))
+        .filter_map(|r| r.physical_resource_id());
+    for user in users {
+        let Ok(keys) = iam.list_access_keys().user_name(user).send().await else {
+            continue; // the user is already gone
+        };
+        for key in keys.access_key_metadata() {
+            iam.delete_access_key()
+                .user_name(user)
+                .set_access_key_id(key.access_key_id().map(str::to_string))
+                .send()
+                .await
+                .map_err(|e| format!("DeleteAccessKey of {user}: {}", e.into_service_error()))?;
+        }
+    }
+    Ok(())
+}
+
+/// The stack once no operation is in progress on it (`None`: there is no such stack).
+pub(crate) async fn settled_stack(
+    cfn: &aws_sdk_cloudformation::Client,
+    stack: &str,
+) -> Result<Option<aws_sdk_cloudformation::types::Stack>, String> {
     // Polls start fast (LocalStack's stacks take a second or two) and back off: each
     // poll makes the gateway read IAM and secret state again.
     let mut pause = std::time::Duration::from_millis(100);
     let began = std::time::Instant::now();
     while began.elapsed() < std::time::Duration::from_secs(60) {
-        let described = cfn
-            .describe_stacks()
-            .stack_name(stack)
-            .send()
-            .await
-            .map_err(|e| format!("DescribeStacks: {}", e.into_service_error()))?;
-        let found = described
-            .stacks()
-            .first()
-            .ok_or_else(|| format!("stack {stack} vanished"))?;
+        let described = match cfn.describe_stacks().stack_name(stack).send().await {
+            Ok(d) => d,
+            Err(e) => {
+                let e = e.into_service_error();
+                // AWS answers a missing stack with ValidationError "does not exist".
+                if e.message().is_some_and(|m| m.contains("does not exist")) {
+                    return Ok(None);
+                }
+                return Err(format!("DescribeStacks {stack}: {e}"));
+            }
+        };
+        let Some(found) = described.stacks().first() else {
+            return Ok(None);
+        };
         let status = found.stack_status().map(|s| s.as_str()).unwrap_or("");
-        if status.ends_with("_IN_PROGRESS") {
-            tokio::time::sleep(pause).await;
-            pause = (pause * 3 / 2).min(std::time::Duration::from_millis(500));
-            continue;
+        if !status.ends_with("_IN_PROGRESS") {
+            return Ok(Some(found.clone()));
         }
-        if status != "CREATE_COMPLETE" {
-            return Err(format!(
-                "stack {stack} ended {status}: {}",
-                found.stack_status_reason().unwrap_or("no reason given")
-            ));
-        }
-        return Ok(found
-            .outputs()
-            .iter()
-            .filter_map(|o| Some((o.output_key()?.to_string(), o.output_value()?.to_string())))
-            .collect());
+        tokio::time::sleep(pause).await;
+        pause = (pause * 3 / 2).min(std::time::Duration::from_millis(500));
     }
     Err(format!("stack {stack} was still in progress after 60 s"))
 }

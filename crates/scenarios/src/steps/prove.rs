@@ -412,6 +412,19 @@ async fn ensure_key(world: &World, loaded: &Loaded, arn: &str) -> Result<(), Str
                     .take(20)
                     .collect::<String>()
             );
+            // A key of an earlier run on the same LocalStack is kept: its id is the
+            // configuration's, and a deleted key would only be pending deletion.
+            let cfn = aws_sdk_cloudformation::Client::new(&config);
+            if let Some(earlier) = super::common::settled_stack(&cfn, &stack).await? {
+                let created = earlier.stack_status().map(|s| s.as_str()) == Some("CREATE_COMPLETE");
+                let same_key = earlier
+                    .outputs()
+                    .iter()
+                    .any(|o| o.output_key() == Some("Arn") && o.output_value() == Some(arn));
+                if created && same_key {
+                    return Ok(());
+                }
+            }
             let outputs = super::common::deploy_stack(&config, &stack, &template).await?;
             match outputs.iter().find(|(k, _)| k == "Arn") {
                 Some((_, got)) if got == arn => Ok(()),
@@ -442,24 +455,42 @@ async fn ensure_seeded(
                 &root_config(world, &secret.account, &secret.region).await,
             );
             let value = crate::random_secret_value();
-            let created = client
+            let key = secret.key.as_ref().map(|k| k.arn.clone());
+            let failed = |call: &str, e: &dyn std::fmt::Display| {
+                format!(
+                    "{call} {} in {} {}: {e}",
+                    secret.name, secret.account, secret.region
+                )
+            };
+            let arn = match client
                 .create_secret()
                 .name(&secret.name)
                 .secret_string(&value)
-                .set_kms_key_id(secret.key.as_ref().map(|k| k.arn.clone()))
+                .set_kms_key_id(key.clone())
                 .send()
                 .await
-                .map_err(|e| {
-                    format!(
-                        "CreateSecret {} in {} {}: {}",
-                        secret.name,
-                        secret.account,
-                        secret.region,
-                        e.into_service_error()
-                    )
-                })?;
+            {
+                Ok(created) => created.arn().unwrap_or_default().to_string(),
+                Err(e) => {
+                    let e = e.into_service_error();
+                    if e.code() != Some("ResourceExistsException") {
+                        return Err(failed("CreateSecret", &e));
+                    }
+                    // A secret of an earlier run on the same LocalStack: this run's
+                    // value and key replace it.
+                    let updated = client
+                        .update_secret()
+                        .secret_id(&secret.name)
+                        .secret_string(&value)
+                        .set_kms_key_id(key)
+                        .send()
+                        .await
+                        .map_err(|e| failed("UpdateSecret", &e.into_service_error()))?;
+                    updated.arn().unwrap_or_default().to_string()
+                }
+            };
             Ok(SeededArn {
-                arn: created.arn().unwrap_or_default().to_string(),
+                arn,
                 value: Hidden(value),
             })
         })
