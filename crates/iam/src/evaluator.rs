@@ -7,7 +7,7 @@
 //! A `Resource` whose variable has no value matches nothing (spec: never everything).
 //!
 //! Decisions where AWS's documentation is silent or ambiguous (issue 15, item 5),
-//! each pinned by a test in `tests/evaluation_logic.rs`:
+//! each pinned by a test in `tests/it/evaluation_logic.rs`:
 //! - **`NotResource` with an unresolved variable.** The IAM User Guide says only that
 //!   a variable AWS cannot resolve "might" make the whole statement invalid
 //!   (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html>).

@@ -3,8 +3,7 @@
 //! keys examples" and "IAM policy elements: Variables and tags", run end to end
 //! through `authorize`.
 
-mod common;
-use common::*;
+use crate::common::*;
 use iam::{Context, DecisionKind::*, PolicySet, Principal, Request};
 
 fn set(policy: &str) -> PolicySet {

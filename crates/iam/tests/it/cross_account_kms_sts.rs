@@ -3,8 +3,7 @@
 //! "Allowing users in other accounts to use a KMS key") and role trust policies
 //! (IAM User Guide, "Create a role for OpenID Connect federation"; STS "AssumeRole").
 
-mod common;
-use common::*;
+use crate::common::*;
 use iam::{DecisionKind::*, PolicyKind, PolicySet, Request};
 
 const GET: &str = "secretsmanager:GetSecretValue";

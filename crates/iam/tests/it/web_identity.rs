@@ -4,8 +4,7 @@
 //! <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_iam-condition-keys.html#condition-keys-wif>),
 //! and OIDC providers that must belong to the role's account.
 
-mod common;
-use common::*;
+use crate::common::*;
 use iam::{BuiltInProvider, DecisionKind::*, PolicySet, Principal, Request, WebIdentityClaims};
 
 const WEB: &str = "sts:AssumeRoleWithWebIdentity";

@@ -3,8 +3,7 @@
 //! "Service control policies", "Resource control policies" and spec
 //! `iam-evaluation.md` ("Decision order").
 
-mod common;
-use common::*;
+use crate::common::*;
 use iam::{DecisionKind::*, NamedPolicy, PolicyKind, PolicySet};
 
 const GET: &str = "secretsmanager:GetSecretValue";

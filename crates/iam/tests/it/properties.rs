@@ -4,8 +4,7 @@
 //! - every decision's deciding statements exist and are named in its reasons;
 //! - the explained and fast paths agree; parsing never panics.
 
-mod common;
-use common::*;
+use crate::common::*;
 use iam::{
     authorize, authorize_kind, DecisionKind, NamedPolicy, Policy, PolicySet, Principal, Request,
 };

@@ -6,8 +6,7 @@
 //! Each case gives AWS's answer for a missing key, an empty list and, as a control, a
 //! request that carries values. `ForAllValues…IfExists` is unchanged.
 
-mod common;
-use common::*;
+use crate::common::*;
 use iam::{
     Context, Decision, DecisionKind, DecisionKind::*, NamedPolicy, PolicyKind, PolicySet, Request,
 };

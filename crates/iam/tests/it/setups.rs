@@ -1,8 +1,7 @@
 //! The four setups of the product (product.md): what each generated policy lets ESO
 //! read, and the pitfalls the report must explain.
 
-mod common;
-use common::*;
+use crate::common::*;
 use iam::{DecisionKind::*, PolicySet, Request};
 
 const FIVE: &str = r#"["secretsmanager:GetResourcePolicy","secretsmanager:GetSecretValue","secretsmanager:DescribeSecret","secretsmanager:ListSecretVersionIds","secretsmanager:ListSecrets"]"#;
