@@ -316,16 +316,26 @@ fn default_iam_name(cluster: &Cluster, access: &KubeLabel) -> String {
     format!("eso-{}-{}", cluster.name, access)
 }
 
+/// The path of a field of access `index` (`accesses[2].secrets.names[0]`).
+#[derive(Clone, Copy)]
+struct AccessAt(usize);
+
+impl AccessAt {
+    fn at(self, field: &str) -> String {
+        format!("accesses[{}].{field}", self.0)
+    }
+}
+
 fn validate_access(
     c: &mut Collector,
     cluster: &Cluster,
     index: usize,
     access: &AccessConfig,
 ) -> Option<Access> {
-    let at = |field: &str| format!("accesses[{index}].{field}");
+    let path = AccessAt(index);
     let errors_before = c.errors.len();
     let name = c.require(
-        &at("name"),
+        &path.at("name"),
         access.name.as_deref(),
         "add `name: <access name>`, a Kubernetes name such as staging-secrets (it names the ESO store)",
         KubeLabel::parse,
@@ -333,10 +343,59 @@ fn validate_access(
     let setup = access.setup;
     if setup.is_none() {
         c.missing(
-            &at("setup"),
+            &path.at("setup"),
             "add `setup: automatic`, `setup: role-arn`, `setup: static-credentials` or (gcp clusters) `setup: web-identity`",
         );
     }
+    let (region, account_id) = access_location(c, path, cluster, setup, access);
+    let scope = secret_scope(c, path, setup, access, &region, &account_id);
+    let kms_key_arns: Vec<KmsKeyArn> = match &region {
+        Some(region) => access
+            .kms_key_arns
+            .iter()
+            .enumerate()
+            .filter_map(|(i, k)| {
+                c.parse(&path.at(&format!("kms_key_arns[{i}]")), Some(k), |v| {
+                    KmsKeyArn::parse(v, region)
+                })
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    check_duplicates(c, &path.at("kms_key_arns"), &access.kms_key_arns);
+    let irsa = setup.map(Setup::uses_irsa);
+    let iam_name = iam_name(c, path, cluster, setup, access, &name);
+    let eso = eso_side(c, path, irsa, access, &name);
+
+    if c.errors.len() > errors_before {
+        return None;
+    }
+    let (name, setup, region, account_id, scope, iam_name, eso) =
+        (name?, setup?, region?, account_id?, scope?, iam_name?, eso?);
+    let identity = identity_of(cluster, setup, &region, &account_id, iam_name)?;
+    Some(Access {
+        name,
+        setup,
+        region,
+        account_id,
+        scope,
+        kms_key_arns,
+        identity,
+        eso,
+        cross_cloud: matches!(cluster.placement, Placement::Gcp { .. }),
+        oidc_provider_from: None,
+    })
+}
+
+/// The access's region and account: its own, else the cluster's (an AWS cluster's); a
+/// role of a vendor IRSA setup must live in the cluster's account.
+fn access_location(
+    c: &mut Collector,
+    path: AccessAt,
+    cluster: &Cluster,
+    setup: Option<Setup>,
+    access: &AccessConfig,
+) -> (Option<Region>, Option<AccountId>) {
     let (cluster_account, cluster_region) = match &cluster.placement {
         Placement::Aws {
             account_id, region, ..
@@ -344,22 +403,22 @@ fn validate_access(
         Placement::Gcp { .. } => (None, None),
     };
     let region = match (&access.region, cluster_region) {
-        (Some(region), _) => c.parse(&at("region"), Some(region), Region::parse),
+        (Some(region), _) => c.parse(&path.at("region"), Some(region), Region::parse),
         (None, Some(region)) => Some(region.clone()),
         (None, None) => {
             c.missing(
-                &at("region"),
+                &path.at("region"),
                 "add the AWS region where the secrets live, e.g. region: eu-west-3 (a gcp cluster has no AWS region to default to)",
             );
             None
         }
     };
     let account_id = match (&access.account_id, cluster_account) {
-        (Some(account), _) => c.parse(&at("account_id"), Some(account), AccountId::parse),
+        (Some(account), _) => c.parse(&path.at("account_id"), Some(account), AccountId::parse),
         (None, Some(account)) => Some(account.clone()),
         (None, None) => {
             c.missing(
-                &at("account_id"),
+                &path.at("account_id"),
                 "add the 12-digit AWS account id of the secrets in quotes (a gcp cluster has no AWS account to default to)",
             );
             None
@@ -371,7 +430,7 @@ fn validate_access(
         if setup.uses_irsa() && account != cluster_account {
             c.push(
                 ErrorKind::Conflict,
-                &at("account_id"),
+                &path.at("account_id"),
                 format!(
                     "a `{}` role lives in the cluster's account {cluster_account}, not {account}",
                     setup.as_str()
@@ -380,122 +439,124 @@ fn validate_access(
             );
         }
     }
+    (region, account_id)
+}
 
-    // The secret scope.
-    let scope = match (setup, &access.secrets, &region, &account_id) {
-        (Some(Setup::Automatic), Some(_), _, _) => {
+/// Which secrets the access may read.
+fn secret_scope(
+    c: &mut Collector,
+    path: AccessAt,
+    setup: Option<Setup>,
+    access: &AccessConfig,
+    region: &Option<Region>,
+    account: &Option<AccountId>,
+) -> Option<SecretScope> {
+    let secrets = match (setup, &access.secrets) {
+        (Some(Setup::Automatic), Some(_)) => {
             c.not_allowed(
-                &at("secrets"),
+                &path.at("secrets"),
                 "the automatic setup always grants every secret of the account (Resource \"*\"); it cannot be scoped",
                 "remove `secrets`, or use `setup: role-arn` to choose which secrets are readable",
             );
-            None
+            return None;
         }
-        (Some(Setup::Automatic), None, _, _) => Some(SecretScope::EntireAccount),
-        (_, None, _, _) => Some(SecretScope::EntireRegion),
-        (_, Some(secrets), region, account) => {
-            if secrets.names.is_empty()
-                && secrets.prefixes.is_empty()
-                && secrets.arn_patterns.is_empty()
-            {
-                c.push(
-                    ErrorKind::Missing,
-                    &at("secrets"),
-                    "lists no names, prefixes or arn_patterns",
-                    "list at least one entry, or remove `secrets` to grant every secret of the account and region",
-                );
-                None
-            } else {
-                let names: Vec<SecretName> = secrets
-                    .names
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, n)| {
-                        c.parse(
-                            &at(&format!("secrets.names[{i}]")),
-                            Some(n),
-                            SecretName::parse,
-                        )
-                    })
-                    .collect();
-                let prefixes: Vec<SecretPrefix> = secrets
-                    .prefixes
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, p)| {
-                        c.parse(
-                            &at(&format!("secrets.prefixes[{i}]")),
-                            Some(p),
-                            SecretPrefix::parse,
-                        )
-                    })
-                    .collect();
-                let arn_patterns: Vec<SecretArnPattern> = match (region, account) {
-                    (Some(region), Some(account)) => secrets
-                        .arn_patterns
-                        .iter()
-                        .enumerate()
-                        .filter_map(|(i, p)| {
-                            c.parse(&at(&format!("secrets.arn_patterns[{i}]")), Some(p), |v| {
-                                SecretArnPattern::parse(v, region, account)
-                            })
-                        })
-                        .collect(),
-                    _ => Vec::new(),
-                };
-                check_duplicates(c, &at("secrets.names"), &secrets.names);
-                check_duplicates(c, &at("secrets.prefixes"), &secrets.prefixes);
-                check_duplicates(c, &at("secrets.arn_patterns"), &secrets.arn_patterns);
-                Some(SecretScope::Selected {
-                    names,
-                    prefixes,
-                    arn_patterns,
-                })
-            }
-        }
+        (Some(Setup::Automatic), None) => return Some(SecretScope::EntireAccount),
+        (_, None) => return Some(SecretScope::EntireRegion),
+        (_, Some(secrets)) => secrets,
     };
-
-    let kms_key_arns: Vec<KmsKeyArn> = match &region {
-        Some(region) => access
-            .kms_key_arns
+    if secrets.names.is_empty() && secrets.prefixes.is_empty() && secrets.arn_patterns.is_empty() {
+        c.push(
+            ErrorKind::Missing,
+            &path.at("secrets"),
+            "lists no names, prefixes or arn_patterns",
+            "list at least one entry, or remove `secrets` to grant every secret of the account and region",
+        );
+        return None;
+    }
+    let names: Vec<SecretName> = secrets
+        .names
+        .iter()
+        .enumerate()
+        .filter_map(|(i, n)| {
+            c.parse(
+                &path.at(&format!("secrets.names[{i}]")),
+                Some(n),
+                SecretName::parse,
+            )
+        })
+        .collect();
+    let prefixes: Vec<SecretPrefix> = secrets
+        .prefixes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| {
+            c.parse(
+                &path.at(&format!("secrets.prefixes[{i}]")),
+                Some(p),
+                SecretPrefix::parse,
+            )
+        })
+        .collect();
+    let arn_patterns: Vec<SecretArnPattern> = match (region, account) {
+        (Some(region), Some(account)) => secrets
+            .arn_patterns
             .iter()
             .enumerate()
-            .filter_map(|(i, k)| {
-                c.parse(&at(&format!("kms_key_arns[{i}]")), Some(k), |v| {
-                    KmsKeyArn::parse(v, region)
-                })
+            .filter_map(|(i, p)| {
+                c.parse(
+                    &path.at(&format!("secrets.arn_patterns[{i}]")),
+                    Some(p),
+                    |v| SecretArnPattern::parse(v, region, account),
+                )
             })
             .collect(),
-        None => Vec::new(),
+        _ => Vec::new(),
     };
-    check_duplicates(c, &at("kms_key_arns"), &access.kms_key_arns);
+    check_duplicates(c, &path.at("secrets.names"), &secrets.names);
+    check_duplicates(c, &path.at("secrets.prefixes"), &secrets.prefixes);
+    check_duplicates(c, &path.at("secrets.arn_patterns"), &secrets.arn_patterns);
+    Some(SecretScope::Selected {
+        names,
+        prefixes,
+        arn_patterns,
+    })
+}
 
-    // The IAM identity's name.
-    let irsa = setup.map(Setup::uses_irsa);
-    let (own_field, own_value, other_field, other_value) = if irsa == Some(true) {
-        (
-            "role_name",
-            &access.role_name,
-            "user_name",
-            &access.user_name,
-        )
-    } else {
-        (
-            "user_name",
-            &access.user_name,
-            "role_name",
-            &access.role_name,
-        )
-    };
+/// The name of the access's IAM role (role setups) or user (static credentials): given,
+/// else `eso-<cluster>-<access>`; the other setup's name field is refused.
+fn iam_name(
+    c: &mut Collector,
+    path: AccessAt,
+    cluster: &Cluster,
+    setup: Option<Setup>,
+    access: &AccessConfig,
+    name: &Option<KubeLabel>,
+) -> Option<IamName> {
+    let (own_field, own_value, other_field, other_value) =
+        if setup.map(Setup::uses_irsa) == Some(true) {
+            (
+                "role_name",
+                &access.role_name,
+                "user_name",
+                &access.user_name,
+            )
+        } else {
+            (
+                "user_name",
+                &access.user_name,
+                "role_name",
+                &access.role_name,
+            )
+        };
     if let (Some(setup), Some(_)) = (setup, other_value) {
         c.not_allowed(
-            &at(other_field),
+            &path.at(other_field),
             format!("is not used by the `{}` setup", setup.as_str()),
             format!("remove {other_field}; this setup's IAM name is `{own_field}`"),
         );
     }
-    let iam_name = match (own_value, &name) {
-        (Some(value), _) => c.parse(&at(own_field), Some(value), IamName::parse),
+    match (own_value, name) {
+        (Some(value), _) => c.parse(&path.at(own_field), Some(value), IamName::parse),
         (None, Some(name)) => {
             let default = default_iam_name(cluster, name);
             match IamName::parse(&default) {
@@ -503,7 +564,7 @@ fn validate_access(
                 Err(_) => {
                     c.push(
                         ErrorKind::Malformed,
-                        &at(own_field),
+                        &path.at(own_field),
                         format!(
                             "the default name \"{default}\" is {} characters long; IAM names are at most 64",
                             default.len()
@@ -515,19 +576,28 @@ fn validate_access(
             }
         }
         (None, None) => None,
-    };
+    }
+}
 
-    // The Kubernetes side.
+/// The Kubernetes side: the store, the service account (role setups) or the
+/// credentials Secret (static credentials), the namespaces.
+fn eso_side(
+    c: &mut Collector,
+    path: AccessAt,
+    irsa: Option<bool>,
+    access: &AccessConfig,
+    name: &Option<KubeLabel>,
+) -> Option<Eso> {
     let eso = &access.eso;
     let store_kind = eso.store_kind.unwrap_or_default();
     let namespace = c.parse(
-        &at("eso.namespace"),
+        &path.at("eso.namespace"),
         Some(eso.namespace.as_deref().unwrap_or(DEFAULT_NAMESPACE)),
         KubeLabel::parse,
     );
     let service_account = if irsa == Some(true) {
         c.parse(
-            &at("eso.service_account"),
+            &path.at("eso.service_account"),
             Some(
                 eso.service_account
                     .as_deref()
@@ -538,7 +608,7 @@ fn validate_access(
     } else {
         if eso.service_account.is_some() {
             c.not_allowed(
-                &at("eso.service_account"),
+                &path.at("eso.service_account"),
                 "is only used by role setups (IRSA: automatic, role-arn; web-identity); static credentials authenticate with the access key",
                 "remove eso.service_account",
             );
@@ -546,17 +616,19 @@ fn validate_access(
         None
     };
     let credentials_secret = if irsa == Some(false) {
-        match (&eso.credentials_secret, &name) {
-            (Some(secret), _) => {
-                c.parse(&at("eso.credentials_secret"), Some(secret), KubeName::parse)
-            }
+        match (&eso.credentials_secret, name) {
+            (Some(secret), _) => c.parse(
+                &path.at("eso.credentials_secret"),
+                Some(secret),
+                KubeName::parse,
+            ),
             (None, Some(name)) => KubeName::parse(&format!("{name}-aws-credentials")).ok(),
             (None, None) => None,
         }
     } else {
         if eso.credentials_secret.is_some() {
             c.not_allowed(
-                &at("eso.credentials_secret"),
+                &path.at("eso.credentials_secret"),
                 "is only used by the static-credentials setup",
                 "remove eso.credentials_secret",
             );
@@ -565,7 +637,7 @@ fn validate_access(
     };
     if store_kind == StoreKind::SecretStore && !eso.allowed_namespaces.is_empty() {
         c.not_allowed(
-            &at("eso.allowed_namespaces"),
+            &path.at("eso.allowed_namespaces"),
             "only applies to a ClusterSecretStore (a SecretStore is only usable from its own namespace)",
             "remove allowed_namespaces, or set `store_kind: ClusterSecretStore`",
         );
@@ -576,23 +648,31 @@ fn validate_access(
         .enumerate()
         .filter_map(|(i, n)| {
             c.parse(
-                &at(&format!("eso.allowed_namespaces[{i}]")),
+                &path.at(&format!("eso.allowed_namespaces[{i}]")),
                 Some(n),
                 KubeLabel::parse,
             )
         })
         .collect();
-    check_duplicates(c, &at("eso.allowed_namespaces"), &eso.allowed_namespaces);
+    check_duplicates(
+        c,
+        &path.at("eso.allowed_namespaces"),
+        &eso.allowed_namespaces,
+    );
     let example_namespace = match (&eso.example_namespace, store_kind, &namespace) {
         (Some(ns), _, _) => {
-            let parsed = c.parse(&at("eso.example_namespace"), Some(ns), KubeLabel::parse);
+            let parsed = c.parse(
+                &path.at("eso.example_namespace"),
+                Some(ns),
+                KubeLabel::parse,
+            );
             if let (Some(parsed), StoreKind::SecretStore, Some(store_ns)) =
                 (&parsed, store_kind, &namespace)
             {
                 if parsed != store_ns {
                     c.push(
                         ErrorKind::Conflict,
-                        &at("eso.example_namespace"),
+                        &path.at("eso.example_namespace"),
                         format!("a SecretStore in `{store_ns}` cannot serve an ExternalSecret in `{parsed}`"),
                         "remove example_namespace, or use `store_kind: ClusterSecretStore`",
                     );
@@ -602,7 +682,7 @@ fn validate_access(
                 if !allowed_namespaces.contains(parsed) {
                     c.push(
                         ErrorKind::Conflict,
-                        &at("eso.example_namespace"),
+                        &path.at("eso.example_namespace"),
                         format!("`{parsed}` is not in eso.allowed_namespaces"),
                         "add it to allowed_namespaces or choose one of them",
                     );
@@ -618,22 +698,38 @@ fn validate_access(
                 .unwrap_or_else(|| KubeLabel::parse("default").expect("valid label")),
         ),
     };
+    Some(Eso {
+        store_kind,
+        namespace: namespace?,
+        service_account,
+        credentials_secret,
+        allowed_namespaces,
+        example_namespace: example_namespace?,
+    })
+}
 
-    if c.errors.len() > errors_before {
-        return None;
-    }
-    let (name, setup, region, account_id, scope, iam_name, namespace, example_namespace) = (
-        name?,
-        setup?,
-        region?,
-        account_id?,
-        scope?,
-        iam_name?,
-        namespace?,
-        example_namespace?,
-    );
+/// The IAM identity ESO uses: a role trusting the cluster's issuer (vendor IRSA setups
+/// in the cluster's account; web-identity in the secrets' account), or a user.
+/// `None` when the setup needs an issuer the cluster lacks (already reported by
+/// `check_cluster_rules`).
+fn identity_of(
+    cluster: &Cluster,
+    setup: Setup,
+    region: &Region,
+    account_id: &AccountId,
+    iam_name: IamName,
+) -> Option<Identity> {
     let partition = region.partition().as_str();
-    let identity = match (setup.uses_irsa(), &cluster.placement) {
+    let role_in = |account: &AccountId, issuer: &OidcIssuer, name: IamName| Identity::Role {
+        arn: format!("arn:{partition}:iam::{account}:role/{name}"),
+        oidc_provider_arn: format!(
+            "arn:{partition}:iam::{account}:oidc-provider/{}",
+            issuer.host_and_path()
+        ),
+        oidc_issuer: issuer.clone(),
+        name,
+    };
+    match (setup.uses_irsa(), &cluster.placement) {
         (
             true,
             Placement::Aws {
@@ -641,58 +737,20 @@ fn validate_access(
                 oidc_issuer: Some(issuer),
                 ..
             },
-        ) if setup.is_vendor_irsa() => Identity::Role {
-            arn: format!("arn:{partition}:iam::{cluster_account}:role/{iam_name}"),
-            oidc_provider_arn: format!(
-                "arn:{partition}:iam::{cluster_account}:oidc-provider/{}",
-                issuer.host_and_path()
-            ),
-            oidc_issuer: issuer.clone(),
-            name: iam_name,
-        },
-        // web-identity: the role and the issuer's provider live in the secrets' account.
+        ) if setup.is_vendor_irsa() => Some(role_in(cluster_account, issuer, iam_name)),
         (
             true,
             Placement::Gcp {
                 oidc_issuer: Some(issuer),
                 ..
             },
-        ) if setup == Setup::WebIdentity => Identity::Role {
-            arn: format!("arn:{partition}:iam::{account_id}:role/{iam_name}"),
-            oidc_provider_arn: format!(
-                "arn:{partition}:iam::{account_id}:oidc-provider/{}",
-                issuer.host_and_path()
-            ),
-            oidc_issuer: issuer.clone(),
-            name: iam_name,
-        },
-        // Missing issuer, or a setup the cloud does not allow: already reported by
-        // check_cluster_rules.
-        (true, _) => return None,
-        (false, _) => Identity::User {
+        ) if setup == Setup::WebIdentity => Some(role_in(account_id, issuer, iam_name)),
+        (true, _) => None,
+        (false, _) => Some(Identity::User {
             arn: format!("arn:{partition}:iam::{account_id}:user/{iam_name}"),
             name: iam_name,
-        },
-    };
-    Some(Access {
-        name,
-        setup,
-        region,
-        account_id,
-        scope,
-        kms_key_arns,
-        identity,
-        eso: Eso {
-            store_kind,
-            namespace,
-            service_account,
-            credentials_secret,
-            allowed_namespaces,
-            example_namespace,
-        },
-        cross_cloud: matches!(cluster.placement, Placement::Gcp { .. }),
-        oidc_provider_from: None,
-    })
+        }),
+    }
 }
 
 fn check_duplicates(c: &mut Collector, field: &str, values: &[String]) {
