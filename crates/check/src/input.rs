@@ -5,7 +5,7 @@ use std::path::Path;
 
 use crate::error::CheckError;
 use crate::waivers::{parse_waivers, Waiver};
-use crate::{Artifact, CLOUDFORMATION_FILE, POLICY_FILE};
+use crate::{Artifact, CLOUDFORMATION_FILE, ESO_DIR, POLICY_FILE};
 
 fn read(path: &Path) -> Result<String, CheckError> {
     std::fs::read_to_string(path).map_err(|source| CheckError::Read {
@@ -15,13 +15,33 @@ fn read(path: &Path) -> Result<String, CheckError> {
 }
 
 /// Reads the artifacts of every access of `plan` from a directory laid out as `sma
-/// generate` writes it (`<dir>/<access>/iam-policy.json`, `…/cloudformation.yaml`),
+/// generate` writes it (`<dir>/<access>/iam-policy.json`, `…/cloudformation.yaml`,
+/// `…/eso/*.yaml`),
 /// for files that were committed or edited by hand.
 pub fn read_artifacts(dir: &Path, plan: &model::Plan) -> Result<Vec<Artifact>, CheckError> {
     let mut out = Vec::new();
     for access in &plan.accesses {
         for file in [POLICY_FILE, CLOUDFORMATION_FILE] {
             let relative = format!("{}/{file}", access.name);
+            out.push(Artifact {
+                contents: read(&dir.join(&relative))?,
+                path: relative,
+            });
+        }
+        // Every YAML file of the access's ESO directory, in name order.
+        let eso_dir = dir.join(access.name.as_str()).join(ESO_DIR);
+        let entries = std::fs::read_dir(&eso_dir).map_err(|source| CheckError::Read {
+            path: eso_dir.clone(),
+            source,
+        })?;
+        let mut names: Vec<String> = entries
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".yaml") || n.ends_with(".yml"))
+            .collect();
+        names.sort();
+        for file in names {
+            let relative = format!("{}/{ESO_DIR}/{file}", access.name);
             out.push(Artifact {
                 contents: read(&dir.join(&relative))?,
                 path: relative,

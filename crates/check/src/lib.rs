@@ -5,7 +5,8 @@
 //! Flow: a validated [`model::Plan`] → the artifacts `sma generate` renders
 //! ([`templates::render_plan`], in memory) → the policies inside them ([`artifacts`],
 //! parsed by `iam`) → per access the [`scope`] proof (automata over secret ARNs,
-//! [`automata`] + [`languages`]), the [`trust`] proof and the [`lint`] rules →
+//! [`automata`] + [`languages`]), the [`trust`] proof, the ESO manifests against the
+//! policies ([`eso_consistency`]) and the [`lint`] rules →
 //! [`findings::Report`] → [`waivers`] applied → [`output`] (text, JSON, SARIF, JUnit).
 //!
 //! Invariants: pure (no I/O; callers read files), no async, no sampling (every answer
@@ -17,6 +18,7 @@
 pub mod artifacts;
 pub mod automata;
 pub mod error;
+pub mod eso_consistency;
 pub mod findings;
 pub mod input;
 pub mod languages;
@@ -59,6 +61,8 @@ impl From<&templates::GeneratedFile> for Artifact {
 pub const POLICY_FILE: &str = "iam-policy.json";
 /// The CloudFormation template of an access.
 pub const CLOUDFORMATION_FILE: &str = "cloudformation.yaml";
+/// The directory of an access's ESO manifests (`<access>/eso/*.yaml`).
+pub const ESO_DIR: &str = "eso";
 
 /// Renders `plan` with `templates` exactly as `sma generate` does, then checks it.
 pub fn generate_and_check(
@@ -175,6 +179,35 @@ pub fn check_access(access: &Access, artifacts: &[Artifact]) -> Result<Vec<Findi
             findings.extend(trust::prove_trust(name, &intent, doc)?);
         }
     }
+    let eso_files: Vec<&Artifact> = artifacts
+        .iter()
+        .filter(|a| {
+            a.path.starts_with(&format!("{name}/{ESO_DIR}/"))
+                && (a.path.ends_with(".yaml") || a.path.ends_with(".yml"))
+        })
+        .collect();
+    let identity_docs: Vec<&PolicyDoc> = std::iter::once(&policy)
+        .chain(template_identity.iter().copied())
+        .collect();
+    // The policy file and the template carry the same policy when sma generates them:
+    // one copy is what the identity holds.
+    let identity_docs: Vec<&PolicyDoc> = match template_identity.as_slice() {
+        [same] if same.policy == policy.policy => vec![*same],
+        _ => identity_docs,
+    };
+    let trust_docs: Vec<&PolicyDoc> = template_docs
+        .iter()
+        .filter(|d| d.role == PolicyRole::Trust)
+        .collect();
+    findings.extend(eso_consistency::check_eso(
+        &eso_consistency::EsoInputs {
+            access,
+            space: &space,
+            identity: &identity_docs,
+            trust: &trust_docs,
+        },
+        &eso_files,
+    )?);
     for doc in std::iter::once(&policy).chain(&template_docs) {
         findings.extend(lint::lint_policy(name, doc));
     }

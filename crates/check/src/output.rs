@@ -184,7 +184,7 @@ fn xml(text: &str) -> String {
 /// JUnit: one test case per access and proof family (scope, trust, lint), failing when
 /// it has an open finding; waived findings are listed in `system-out`.
 fn junit(report: &Report, prefix: Option<&str>) -> String {
-    let families = ["scope", "trust", "lint", "waiver"];
+    let families = ["scope", "trust", "eso", "lint", "waiver"];
     let mut cases = String::new();
     let mut failures = 0;
     let mut tests = 0;
