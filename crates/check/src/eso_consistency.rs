@@ -118,11 +118,8 @@ pub fn field_line(text: &str, kind: &str, name: &str, field: &str) -> usize {
         .iter()
         .position(|l| l.trim_start().starts_with("kind:"))
         .map_or(start, |p| start + p);
-    for segment in field.split('.') {
-        let (key, index) = match segment.split_once('[') {
-            Some((k, i)) => (k, i.trim_end_matches(']').parse::<usize>().ok()),
-            None => (segment, None),
-        };
+    for (key, index) in field_segments(field) {
+        let key = key.as_str();
         let key_line = (at..end).find(|&i| {
             let t = lines[i].trim_start().trim_start_matches("- ");
             t.starts_with(&format!("{key}:")) || t.starts_with(&format!("\"{key}\":"))
@@ -152,6 +149,34 @@ pub fn field_line(text: &str, kind: &str, name: &str, field: &str) -> usize {
         }
     }
     found + 1
+}
+
+/// The segments of a field path: `a.b[2].c["x.y/z"]` → `(a, None)`, `(b, Some(2))`,
+/// `(c, None)`, `(x.y/z, None)` (a quoted key may hold dots).
+fn field_segments(field: &str) -> Vec<(String, Option<usize>)> {
+    let mut out: Vec<(String, Option<usize>)> = Vec::new();
+    let mut rest = field;
+    while !rest.is_empty() {
+        if let Some(quoted) = rest.strip_prefix("[\"") {
+            let end = quoted.find("\"]").unwrap_or(quoted.len());
+            out.push((quoted[..end].to_owned(), None));
+            rest = quoted.get(end + 2..).unwrap_or_default();
+        } else if let Some(index) = rest.strip_prefix('[') {
+            let end = index.find(']').unwrap_or(index.len());
+            if let Some(last) = out.last_mut() {
+                last.1 = index[..end].parse().ok();
+            }
+            rest = index.get(end + 1..).unwrap_or_default();
+        } else {
+            let end = rest.find(['.', '[']).unwrap_or(rest.len());
+            if end > 0 {
+                out.push((rest[..end].to_owned(), None));
+            }
+            rest = &rest[end..];
+        }
+        rest = rest.strip_prefix('.').unwrap_or(rest);
+    }
+    out
 }
 
 /// One place in a manifest, for findings.
@@ -263,10 +288,17 @@ fn granted_beyond(
                     .find(|t| t.as_ref().is_none_or(|t| !expected.contains(t)))
                     .is_some();
             if beyond {
-                let example = texts
-                    .iter()
-                    .find_map(|t| t.clone().filter(|t| !expected.contains(t)))
-                    .unwrap_or_else(|| "a wildcard".to_owned());
+                let example = if resources.negated {
+                    "every resource but those of its NotResource".to_owned()
+                } else {
+                    resources
+                        .patterns
+                        .iter()
+                        .zip(&texts)
+                        .find(|(_, t)| t.as_ref().is_none_or(|t| !expected.contains(t)))
+                        .map(|(p, _)| crate::languages::pattern_text(p))
+                        .unwrap_or_default()
+                };
                 out.push((doc.describe_statement(i), doc.location(i), example));
             }
         }
@@ -529,7 +561,7 @@ fn check_auth<'a>(
                                 ),
                             )
                             .with_counterexample(sa.role_arn.clone().unwrap_or_default()),
-                            "metadata.annotations.eks.amazonaws.com/role-arn",
+                            "metadata.annotations[\"eks.amazonaws.com/role-arn\"]",
                         ));
                     }
                     if let Some(audience) = sa
@@ -544,7 +576,7 @@ fn check_auth<'a>(
                                 format!("service account {}/{} asks for tokens with audience {audience}; the role trusts {} only", sa.namespace, sa.name, model::plan::STS_AUDIENCE),
                             )
                             .with_counterexample(audience.to_owned()),
-                            "metadata.annotations.eks.amazonaws.com/audience",
+                            "metadata.annotations[\"eks.amazonaws.com/audience\"]",
                         ));
                     }
                 }

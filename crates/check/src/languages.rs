@@ -174,6 +174,24 @@ pub fn literal_pattern(pattern: &ResourcePattern) -> Option<String> {
     Some(texts.join(":"))
 }
 
+/// A resource pattern as written (`arn:aws:kms:eu-west-3:123456789012:key/*`).
+pub fn pattern_text(pattern: &ResourcePattern) -> String {
+    let ResourcePattern::Parts(parts) = pattern else {
+        return "*".to_owned();
+    };
+    let part_text = |part: &Vec<Piece>| -> String {
+        part.iter()
+            .map(|piece| match piece {
+                Piece::Literal(l) => l.to_string(),
+                Piece::AnyRun => "*".to_owned(),
+                Piece::AnyOne => "?".to_owned(),
+                Piece::Variable { key, .. } => format!("${{{key}}}"),
+            })
+            .collect()
+    };
+    parts.iter().map(part_text).collect::<Vec<_>>().join(":")
+}
+
 fn secret_tail() -> Nfa {
     Nfa::class(name_chars())
         .then(Nfa::star_of(name_chars()))
