@@ -23,7 +23,7 @@ pub struct CheckArgs {
     pub templates: Option<PathBuf>,
 
     /// Check the files already generated in DIR (`DIR/<access>/iam-policy.json`,
-    /// `cloudformation.yaml`, possibly edited) instead of generating them.
+    /// `cloudformation.yaml`, `eso/*.yaml`, possibly edited) instead of generating them.
     #[arg(long, value_name = "DIR")]
     pub artifacts: Option<PathBuf>,
 
