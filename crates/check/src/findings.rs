@@ -61,12 +61,14 @@ pub enum Rule {
     EsoIdentity,
     /// The manifests use something the check cannot verify from the artifacts.
     EsoUnproven,
+    /// The new artifacts allow something the baseline's did not (`--baseline`).
+    BaselineNewAccess,
     /// A waiver whose expiry date has passed.
     WaiverExpired,
 }
 
 /// Every rule, in id order (SARIF rule table).
-pub const ALL_RULES: [Rule; 25] = [
+pub const ALL_RULES: [Rule; 26] = [
     Rule::ScopeBroader,
     Rule::ScopeNarrower,
     Rule::ScopeUnproven,
@@ -91,6 +93,7 @@ pub const ALL_RULES: [Rule; 25] = [
     Rule::EsoRegion,
     Rule::EsoIdentity,
     Rule::EsoUnproven,
+    Rule::BaselineNewAccess,
     Rule::WaiverExpired,
 ];
 
@@ -122,6 +125,7 @@ impl Rule {
             Rule::EsoRegion => "eso-region",
             Rule::EsoIdentity => "eso-identity",
             Rule::EsoUnproven => "eso-unproven",
+            Rule::BaselineNewAccess => "baseline-new-access",
             Rule::WaiverExpired => "waiver-expired",
         }
     }
@@ -158,11 +162,12 @@ impl Rule {
             Rule::EsoRegion => "The store reads another region than the access's secrets are in.",
             Rule::EsoIdentity => "The store authenticates as another identity than the access's role or user.",
             Rule::EsoUnproven => "The manifests use something the check cannot verify from the artifacts.",
+            Rule::BaselineNewAccess => "The new templates allow something the baseline's did not.",
             Rule::WaiverExpired => "A waiver has passed its expiry date.",
         }
     }
 
-    /// The family shown in reports (`scope`, `trust`, `lint`, `eso`, `waiver`).
+    /// The family shown in reports (`scope`, `trust`, `lint`, `eso`, `baseline`, `waiver`).
     pub fn family(self) -> &'static str {
         let id = self.id();
         &id[..id.find('-').unwrap_or(id.len())]

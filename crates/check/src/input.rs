@@ -51,6 +51,33 @@ pub fn read_artifacts(dir: &Path, plan: &model::Plan) -> Result<Vec<Artifact>, C
     Ok(out)
 }
 
+/// Reads the policies of a baseline directory laid out as `sma generate` writes it
+/// (`<dir>/<access>/iam-policy.json`, `…/cloudformation.yaml`): an access whose
+/// directory is absent is left out (it is new); a directory missing one of the two
+/// files is an error.
+pub fn read_baseline(dir: &Path, plan: &model::Plan) -> Result<Vec<Artifact>, CheckError> {
+    if !dir.is_dir() {
+        return Err(CheckError::Read {
+            path: dir.to_owned(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "not a directory"),
+        });
+    }
+    let mut out = Vec::new();
+    for access in &plan.accesses {
+        if !dir.join(access.name.as_str()).is_dir() {
+            continue;
+        }
+        for file in [POLICY_FILE, CLOUDFORMATION_FILE] {
+            let relative = format!("{}/{file}", access.name);
+            out.push(Artifact {
+                contents: read(&dir.join(&relative))?,
+                path: relative,
+            });
+        }
+    }
+    Ok(out)
+}
+
 /// Reads and validates a waivers file.
 pub fn read_waivers(path: &Path) -> Result<Vec<Waiver>, CheckError> {
     parse_waivers(&path.display().to_string(), &read(path)?)

@@ -17,6 +17,7 @@
 
 pub mod artifacts;
 pub mod automata;
+pub mod baseline;
 pub mod error;
 pub mod eso_consistency;
 pub mod findings;
@@ -64,17 +65,24 @@ pub const CLOUDFORMATION_FILE: &str = "cloudformation.yaml";
 /// The directory of an access's ESO manifests (`<access>/eso/*.yaml`).
 pub const ESO_DIR: &str = "eso";
 
+/// Renders `plan` with `templates` exactly as `sma generate` does, in memory.
+pub fn generate(
+    plan: &Plan,
+    templates: &templates::Templates,
+) -> Result<Vec<Artifact>, CheckError> {
+    let files = templates::render_plan(plan, templates).map_err(|e| CheckError::Template {
+        file: "(templates)".to_owned(),
+        message: e.to_string(),
+    })?;
+    Ok(files.iter().map(Artifact::from).collect())
+}
+
 /// Renders `plan` with `templates` exactly as `sma generate` does, then checks it.
 pub fn generate_and_check(
     plan: &Plan,
     templates: &templates::Templates,
 ) -> Result<Report, CheckError> {
-    let files = templates::render_plan(plan, templates).map_err(|e| CheckError::Template {
-        file: "(templates)".to_owned(),
-        message: e.to_string(),
-    })?;
-    let artifacts: Vec<Artifact> = files.iter().map(Artifact::from).collect();
-    check_plan(plan, &artifacts)
+    check_plan(plan, &generate(plan, templates)?)
 }
 
 /// Checks the artifacts of every access of `plan`.
@@ -102,10 +110,12 @@ fn artifact<'a>(
         })
 }
 
-/// Checks one access: scope proof of each artifact's identity policies, trust proof of
-/// an IRSA role, lint of every policy.
-pub fn check_access(access: &Access, artifacts: &[Artifact]) -> Result<Vec<Finding>, CheckError> {
-    let name = access.name.as_str();
+/// The policies of an access's artifacts: the policy file and every policy of its
+/// template (identity and trust), intrinsics resolved for the access's stack.
+pub fn access_policies(
+    access: &Access,
+    artifacts: &[Artifact],
+) -> Result<(PolicyDoc, Vec<PolicyDoc>), CheckError> {
     let policy_file = artifact(access, artifacts, POLICY_FILE)?;
     let template_file = artifact(access, artifacts, CLOUDFORMATION_FILE)?;
     let stack = StackContext {
@@ -122,6 +132,31 @@ pub fn check_access(access: &Access, artifacts: &[Artifact]) -> Result<Vec<Findi
     let policy = artifacts::policy_json(&policy_file.path, &policy_file.contents)?;
     let template_docs =
         artifacts::cloudformation(&template_file.path, &template_file.contents, &stack)?;
+    Ok((policy, template_docs))
+}
+
+/// The identity policies among an access's policies: the template's when it carries
+/// the policy file's policy (as sma generates it), else both.
+pub fn identity_policies<'a>(
+    policy: &'a PolicyDoc,
+    template_docs: &'a [PolicyDoc],
+) -> Vec<&'a PolicyDoc> {
+    let template_identity: Vec<&PolicyDoc> = template_docs
+        .iter()
+        .filter(|d| d.role == PolicyRole::Identity)
+        .collect();
+    match template_identity.as_slice() {
+        [same] if same.policy == policy.policy => vec![*same],
+        _ => std::iter::once(policy).chain(template_identity).collect(),
+    }
+}
+
+/// Checks one access: scope proof of each artifact's identity policies, trust proof of
+/// an IRSA role, lint of every policy.
+pub fn check_access(access: &Access, artifacts: &[Artifact]) -> Result<Vec<Finding>, CheckError> {
+    let name = access.name.as_str();
+    let (policy, template_docs) = access_policies(access, artifacts)?;
+    let template_file = artifact(access, artifacts, CLOUDFORMATION_FILE)?;
     let space = languages::SecretSpace::of(access);
     let mut findings = Vec::new();
 
@@ -186,15 +221,7 @@ pub fn check_access(access: &Access, artifacts: &[Artifact]) -> Result<Vec<Findi
                 && (a.path.ends_with(".yaml") || a.path.ends_with(".yml"))
         })
         .collect();
-    let identity_docs: Vec<&PolicyDoc> = std::iter::once(&policy)
-        .chain(template_identity.iter().copied())
-        .collect();
-    // The policy file and the template carry the same policy when sma generates them:
-    // one copy is what the identity holds.
-    let identity_docs: Vec<&PolicyDoc> = match template_identity.as_slice() {
-        [same] if same.policy == policy.policy => vec![*same],
-        _ => identity_docs,
-    };
+    let identity_docs = identity_policies(&policy, &template_docs);
     let trust_docs: Vec<&PolicyDoc> = template_docs
         .iter()
         .filter(|d| d.role == PolicyRole::Trust)

@@ -323,6 +323,91 @@ pub fn prove_needed(
     }
 }
 
+/// A secret that one action reaches under the new policies and did not under the old.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewReach {
+    /// The shortest such secret name (with ` in region R` outside the access's region).
+    pub name: String,
+    /// Its ARN.
+    pub arn: String,
+    /// The new Allow statement that grants it, with its location.
+    pub granted_by: Option<(String, Location)>,
+    /// Whether conditions or variables decide it (new read at its widest, old at its
+    /// narrowest): then the access is new only if they allow it.
+    pub conditional: bool,
+}
+
+/// The smallest secret of the account (any region) that `action` reaches under
+/// `new_docs` and not under `old_docs`, for every string: `None` proves no new access.
+/// Undecidable statements are read against the change (the new at their widest, the
+/// old at their narrowest), so a `None` holds whatever they say.
+pub fn new_reach(
+    access: &str,
+    space: &SecretSpace,
+    new_docs: &[&PolicyDoc],
+    old_docs: &[&PolicyDoc],
+    action: &str,
+) -> Result<Option<NewReach>, CheckError> {
+    let key_of = |docs: &[&PolicyDoc]| {
+        let mut key = Vec::new();
+        for (d, doc) in docs.iter().enumerate() {
+            for (s, statement) in doc.policy.statements().iter().enumerate() {
+                if statement.resources().is_some() && statement.matches_action(action) {
+                    key.push((d, s));
+                }
+            }
+        }
+        key
+    };
+    let mut nfas = vec![space.universe_any_region(), space.universe_in_region()];
+    let new = statement_languages(new_docs, &key_of(new_docs), &mut nfas);
+    let old = statement_languages(old_docs, &key_of(old_docs), &mut nfas);
+    let alphabet = Alphabet::new(
+        arn_chars(),
+        nfas.iter().flat_map(|n| n.char_sets().collect::<Vec<_>>()),
+    );
+    let compiled: Vec<CompiledNfa> = nfas.iter().map(|n| n.compile(&alphabet)).collect();
+    let components: Vec<&CompiledNfa> = compiled.iter().collect();
+    let search = |universe: usize| {
+        let formula = Formula::All(vec![
+            Formula::Component(universe),
+            allowed_formula(&new, Reading::Widest),
+            allowed_formula(&old, Reading::Narrowest).negate(),
+        ]);
+        shortest_witness(&alphabet, &components, &formula, MAX_STATES).map_err(|e| {
+            CheckError::ProofTooLarge {
+                access: access.to_owned(),
+                message: format!("new-access proof of {action}: {e}"),
+            }
+        })
+    };
+    let Some(mut witness) = search(0)? else {
+        return Ok(None);
+    };
+    let mut text = witness.text.replace(SUFFIX_SEPARATOR, "-");
+    if region_and_name(&text).0 != space.region {
+        if let Some(nearer) = search(1)? {
+            witness = nearer;
+            text = witness.text.replace(SUFFIX_SEPARATOR, "-");
+        }
+    }
+    let (region, name) = region_and_name(&text);
+    let granting = new.iter().find(|s| {
+        s.effect == Effect::Allow && s.applies(Reading::Widest) && s.covers_witness(&witness)
+    });
+    let name = if region == space.region {
+        name
+    } else {
+        format!("{name} in region {region}")
+    };
+    Ok(Some(NewReach {
+        name,
+        arn: text,
+        granted_by: granting.map(|s| (s.doc.describe_statement(s.index), s.doc.location(s.index))),
+        conditional: new.iter().chain(&old).any(|s| s.uncertain),
+    }))
+}
+
 fn prove_group(
     access: &str,
     space: &SecretSpace,
