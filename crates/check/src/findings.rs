@@ -63,12 +63,14 @@ pub enum Rule {
     EsoUnproven,
     /// The new artifacts allow something the baseline's did not (`--baseline`).
     BaselineNewAccess,
+    /// The access grants a secret that no ExternalSecret reads (`--external-secrets`).
+    UsageUnusedGrant,
     /// A waiver whose expiry date has passed.
     WaiverExpired,
 }
 
 /// Every rule, in id order (SARIF rule table).
-pub const ALL_RULES: [Rule; 26] = [
+pub const ALL_RULES: [Rule; 27] = [
     Rule::ScopeBroader,
     Rule::ScopeNarrower,
     Rule::ScopeUnproven,
@@ -94,6 +96,7 @@ pub const ALL_RULES: [Rule; 26] = [
     Rule::EsoIdentity,
     Rule::EsoUnproven,
     Rule::BaselineNewAccess,
+    Rule::UsageUnusedGrant,
     Rule::WaiverExpired,
 ];
 
@@ -126,6 +129,7 @@ impl Rule {
             Rule::EsoIdentity => "eso-identity",
             Rule::EsoUnproven => "eso-unproven",
             Rule::BaselineNewAccess => "baseline-new-access",
+            Rule::UsageUnusedGrant => "usage-unused-grant",
             Rule::WaiverExpired => "waiver-expired",
         }
     }
@@ -163,11 +167,12 @@ impl Rule {
             Rule::EsoIdentity => "The store authenticates as another identity than the access's role or user.",
             Rule::EsoUnproven => "The manifests use something the check cannot verify from the artifacts.",
             Rule::BaselineNewAccess => "The new templates allow something the baseline's did not.",
+            Rule::UsageUnusedGrant => "The access grants secrets that no ExternalSecret of the cluster reads.",
             Rule::WaiverExpired => "A waiver has passed its expiry date.",
         }
     }
 
-    /// The family shown in reports (`scope`, `trust`, `lint`, `eso`, `baseline`, `waiver`).
+    /// The family shown in reports (`scope`, `trust`, `lint`, `eso`, `baseline`, `usage`, `waiver`).
     pub fn family(self) -> &'static str {
         let id = self.id();
         &id[..id.find('-').unwrap_or(id.len())]

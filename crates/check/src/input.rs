@@ -78,6 +78,42 @@ pub fn read_baseline(dir: &Path, plan: &model::Plan) -> Result<Vec<Artifact>, Ch
     Ok(out)
 }
 
+/// Reads every YAML file (`.yaml`, `.yml`) under `dir`, recursively, in path order:
+/// the cluster's ExternalSecret manifests for `--external-secrets`.
+pub fn read_yaml_dir(dir: &Path) -> Result<Vec<Artifact>, CheckError> {
+    let mut pending = vec![dir.to_owned()];
+    let mut files = Vec::new();
+    while let Some(current) = pending.pop() {
+        let entries = std::fs::read_dir(&current).map_err(|source| CheckError::Read {
+            path: current.clone(),
+            source,
+        })?;
+        for entry in entries {
+            let path = entry
+                .map_err(|source| CheckError::Read {
+                    path: current.clone(),
+                    source,
+                })?
+                .path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+        .into_iter()
+        .map(|path| {
+            Ok(Artifact {
+                contents: read(&path)?,
+                path: path.display().to_string(),
+            })
+        })
+        .collect()
+}
+
 /// Reads and validates a waivers file.
 pub fn read_waivers(path: &Path) -> Result<Vec<Waiver>, CheckError> {
     parse_waivers(&path.display().to_string(), &read(path)?)

@@ -27,6 +27,7 @@ pub mod lint;
 pub mod output;
 pub mod scope;
 pub mod trust;
+pub mod usage;
 pub mod waivers;
 
 pub use error::CheckError;

@@ -32,7 +32,14 @@ pub struct CheckArgs {
     /// per secret read action the shortest newly readable secret name, and every other
     /// new Allow (or dropped Deny) statement, trust policy included (`baseline-new-access`).
     #[arg(long, value_name = "OLD_DIR")]
-    pub baseline: Option<std::path::PathBuf>,
+    pub baseline: Option<PathBuf>,
+
+    /// The cluster's ExternalSecret manifests (YAML files under DIR, several documents
+    /// per file): report what each access grants that none of them reads
+    /// (`usage-unused-grant`) and what they read that it lacks (`eso-read`), and print
+    /// the narrowest `secrets` section serving them (YAML, on standard error).
+    #[arg(long, value_name = "DIR")]
+    pub external_secrets: Option<PathBuf>,
 
     /// Report format.
     #[arg(long, value_enum, default_value = "text")]
@@ -97,6 +104,12 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
         report
             .findings
             .extend(check::baseline::compare(&plan, &artifacts, &baseline)?);
+    }
+    if let Some(dir) = &args.external_secrets {
+        let manifests = check::usage::read_external_secrets(&check::input::read_yaml_dir(dir)?)?;
+        let least = check::usage::analyze(&plan, &artifacts, &manifests)?;
+        report.findings.extend(least.findings);
+        eprint!("{}", least.snippet);
     }
     check::waivers::apply_waivers(&mut report.findings, &waivers, today());
     let format = match args.format {
