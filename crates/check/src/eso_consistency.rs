@@ -200,6 +200,9 @@ impl Field<'_> {
     }
 }
 
+/// An identity-side decision: action, resource, context keys.
+type Decide<'a> = dyn Fn(&str, &str, &[(&str, &str)]) -> Decision + 'a;
+
 /// What an identity-side decision found.
 enum Decision {
     Allowed,
@@ -631,7 +634,7 @@ fn check_reads<'a>(
     inputs: &EsoInputs,
     manifests: &Manifests,
     text_of: impl Fn(&str) -> &'a str,
-    decide: &dyn Fn(&str, &str, &[(&str, &str)]) -> Decision,
+    decide: &Decide,
 ) -> Result<Vec<Finding>, CheckError> {
     let name = inputs.access.name.as_str();
     let mut findings = Vec::new();
@@ -757,7 +760,7 @@ fn check_reads<'a>(
 fn check_kms(
     inputs: &EsoInputs,
     manifests: &Manifests,
-    decide: &dyn Fn(&str, &str, &[(&str, &str)]) -> Decision,
+    decide: &Decide,
 ) -> Vec<Finding> {
     let access = inputs.access;
     let name = access.name.as_str();
