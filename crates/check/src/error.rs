@@ -31,6 +31,14 @@ pub enum CheckError {
         /// What is wrong and how to fix it.
         message: String,
     },
+    /// An ESO manifest cannot be read, or the manifests do not fit together.
+    #[error("{file}: {message}")]
+    Manifest {
+        /// The file (or the access's manifest directory).
+        file: String,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
     /// An access has no generated artifact to check.
     #[error("access `{access}`: missing artifact {file}. Fix: generate it with the same templates (sma generate)")]
     MissingArtifact {

@@ -39,12 +39,38 @@ pub enum Rule {
     LintArnWildcard,
     /// A policy without `Version: 2012-10-17`.
     LintMissingVersion,
+    /// A secret an ExternalSecret reads (`remoteRef.key`, `extract.key`) is not readable
+    /// by the call ESO makes.
+    EsoRead,
+    /// `dataFrom.find` lacks `ListSecrets` (by name) or `ListSecrets` +
+    /// `BatchGetSecretValue` (by path or tags) on `"*"`.
+    EsoFind,
+    /// A customer-managed key of the access: `kms:Decrypt` through Secrets Manager missing,
+    /// granted without `kms:ViaService`, or granted on keys the configuration does not list.
+    EsoKms,
+    /// `role`/`additionalRoles` not granted `sts:AssumeRole`, or `sts:AssumeRole` granted
+    /// on roles no store assumes.
+    EsoAssumeRole,
+    /// `sessionTags` without `sts:TagSession` in the trust policy, or `sts:TagSession`
+    /// trusted while no store passes tags.
+    EsoSessionTags,
+    /// The store's region is not the access's.
+    EsoRegion,
+    /// The store authenticates as another identity than the access's (service account,
+    /// its role annotation, or the kind of credentials).
+    EsoIdentity,
+    /// The manifests use something the check cannot verify from the artifacts.
+    EsoUnproven,
+    /// The new artifacts allow something the baseline's did not (`--baseline`).
+    BaselineNewAccess,
+    /// The access grants a secret that no ExternalSecret reads (`--external-secrets`).
+    UsageUnusedGrant,
     /// A waiver whose expiry date has passed.
     WaiverExpired,
 }
 
 /// Every rule, in id order (SARIF rule table).
-pub const ALL_RULES: [Rule; 17] = [
+pub const ALL_RULES: [Rule; 27] = [
     Rule::ScopeBroader,
     Rule::ScopeNarrower,
     Rule::ScopeUnproven,
@@ -61,6 +87,16 @@ pub const ALL_RULES: [Rule; 17] = [
     Rule::LintAllowNotResource,
     Rule::LintArnWildcard,
     Rule::LintMissingVersion,
+    Rule::EsoRead,
+    Rule::EsoFind,
+    Rule::EsoKms,
+    Rule::EsoAssumeRole,
+    Rule::EsoSessionTags,
+    Rule::EsoRegion,
+    Rule::EsoIdentity,
+    Rule::EsoUnproven,
+    Rule::BaselineNewAccess,
+    Rule::UsageUnusedGrant,
     Rule::WaiverExpired,
 ];
 
@@ -84,6 +120,16 @@ impl Rule {
             Rule::LintAllowNotResource => "lint-allow-not-resource",
             Rule::LintArnWildcard => "lint-arn-wildcard",
             Rule::LintMissingVersion => "lint-missing-version",
+            Rule::EsoRead => "eso-read",
+            Rule::EsoFind => "eso-find",
+            Rule::EsoKms => "eso-kms",
+            Rule::EsoAssumeRole => "eso-assume-role",
+            Rule::EsoSessionTags => "eso-session-tags",
+            Rule::EsoRegion => "eso-region",
+            Rule::EsoIdentity => "eso-identity",
+            Rule::EsoUnproven => "eso-unproven",
+            Rule::BaselineNewAccess => "baseline-new-access",
+            Rule::UsageUnusedGrant => "usage-unused-grant",
             Rule::WaiverExpired => "waiver-expired",
         }
     }
@@ -112,11 +158,21 @@ impl Rule {
             Rule::LintAllowNotResource => "An Allow statement with NotResource grants every resource not listed, including future ones.",
             Rule::LintArnWildcard => "A wildcard in the region or account part of an ARN reaches other regions or accounts.",
             Rule::LintMissingVersion => "Without Version 2012-10-17, policy variables are literal text.",
+            Rule::EsoRead => "A secret an ExternalSecret reads is not readable by the call ESO makes for it.",
+            Rule::EsoFind => "dataFrom.find needs secretsmanager:ListSecrets (by name) and BatchGetSecretValue (by path or tags) on Resource \"*\".",
+            Rule::EsoKms => "A customer-managed key needs kms:Decrypt through Secrets Manager only (kms:ViaService), on the configured keys only.",
+            Rule::EsoAssumeRole => "The roles a store assumes (role, additionalRoles) and the sts:AssumeRole the policies grant differ.",
+            Rule::EsoSessionTags => "A store's sessionTags need sts:TagSession in the assumed role's trust policy; without them it should not be trusted.",
+            Rule::EsoRegion => "The store reads another region than the access's secrets are in.",
+            Rule::EsoIdentity => "The store authenticates as another identity than the access's role or user.",
+            Rule::EsoUnproven => "The manifests use something the check cannot verify from the artifacts.",
+            Rule::BaselineNewAccess => "The new templates allow something the baseline's did not.",
+            Rule::UsageUnusedGrant => "The access grants secrets that no ExternalSecret of the cluster reads.",
             Rule::WaiverExpired => "A waiver has passed its expiry date.",
         }
     }
 
-    /// The family shown in reports (`scope`, `trust`, `lint`, `waiver`).
+    /// The family shown in reports (`scope`, `trust`, `lint`, `eso`, `baseline`, `usage`, `waiver`).
     pub fn family(self) -> &'static str {
         let id = self.id();
         &id[..id.find('-').unwrap_or(id.len())]

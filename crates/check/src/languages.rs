@@ -132,6 +132,66 @@ impl SecretSpace {
     }
 }
 
+/// Every ARN of the secret a consumer names (ESO's `remoteRef.key`): a name in `region`
+/// of the space's account and partition, or a full ARN (its six characters given) or a
+/// partial one (any six). Over the proof's strings: [`SUFFIX_SEPARATOR`] before the
+/// six characters.
+pub fn secret_arns_named(space: &SecretSpace, region: &str, key: &str) -> Nfa {
+    let suffix = |six: Nfa| Nfa::class(CharSet::single(SUFFIX_SEPARATOR)).then(six);
+    if key.starts_with("arn:") {
+        if let Some((base, six)) = key.rsplit_once('-') {
+            if six.len() == 6 && six.chars().all(|c| c.is_ascii_alphanumeric()) {
+                return Nfa::literal(base).then(suffix(Nfa::literal(six)));
+            }
+        }
+        return Nfa::literal(key).then(suffix(Nfa::repeat(alphanumeric(), 6)));
+    }
+    let prefix = format!(
+        "arn:{}:secretsmanager:{region}:{}:secret:",
+        space.partition, space.account
+    );
+    Nfa::literal(&prefix)
+        .then(Nfa::literal(key))
+        .then(suffix(Nfa::repeat(alphanumeric(), 6)))
+}
+
+/// The ARN a resource pattern names when it has no wildcard or variable (`*` → `None`).
+pub fn literal_pattern(pattern: &ResourcePattern) -> Option<String> {
+    let ResourcePattern::Parts(parts) = pattern else {
+        return None;
+    };
+    let mut texts = Vec::new();
+    for part in parts {
+        let mut text = String::new();
+        for piece in part {
+            match piece {
+                Piece::Literal(l) => text.push_str(l),
+                _ => return None,
+            }
+        }
+        texts.push(text);
+    }
+    Some(texts.join(":"))
+}
+
+/// A resource pattern as written (`arn:aws:kms:eu-west-3:123456789012:key/*`).
+pub fn pattern_text(pattern: &ResourcePattern) -> String {
+    let ResourcePattern::Parts(parts) = pattern else {
+        return "*".to_owned();
+    };
+    let part_text = |part: &Vec<Piece>| -> String {
+        part.iter()
+            .map(|piece| match piece {
+                Piece::Literal(l) => l.to_string(),
+                Piece::AnyRun => "*".to_owned(),
+                Piece::AnyOne => "?".to_owned(),
+                Piece::Variable { key, .. } => format!("${{{key}}}"),
+            })
+            .collect()
+    };
+    parts.iter().map(part_text).collect::<Vec<_>>().join(":")
+}
+
 fn secret_tail() -> Nfa {
     Nfa::class(name_chars())
         .then(Nfa::star_of(name_chars()))

@@ -5,7 +5,8 @@
 //! Flow: a validated [`model::Plan`] → the artifacts `sma generate` renders
 //! ([`templates::render_plan`], in memory) → the policies inside them ([`artifacts`],
 //! parsed by `iam`) → per access the [`scope`] proof (automata over secret ARNs,
-//! [`automata`] + [`languages`]), the [`trust`] proof and the [`lint`] rules →
+//! [`automata`] + [`languages`]), the [`trust`] proof, the ESO manifests against the
+//! policies ([`eso_consistency`]) and the [`lint`] rules →
 //! [`findings::Report`] → [`waivers`] applied → [`output`] (text, JSON, SARIF, JUnit).
 //!
 //! Invariants: pure (no I/O; callers read files), no async, no sampling (every answer
@@ -16,7 +17,9 @@
 
 pub mod artifacts;
 pub mod automata;
+pub mod baseline;
 pub mod error;
+pub mod eso_consistency;
 pub mod findings;
 pub mod input;
 pub mod languages;
@@ -24,6 +27,7 @@ pub mod lint;
 pub mod output;
 pub mod scope;
 pub mod trust;
+pub mod usage;
 pub mod waivers;
 
 pub use error::CheckError;
@@ -59,18 +63,27 @@ impl From<&templates::GeneratedFile> for Artifact {
 pub const POLICY_FILE: &str = "iam-policy.json";
 /// The CloudFormation template of an access.
 pub const CLOUDFORMATION_FILE: &str = "cloudformation.yaml";
+/// The directory of an access's ESO manifests (`<access>/eso/*.yaml`).
+pub const ESO_DIR: &str = "eso";
+
+/// Renders `plan` with `templates` exactly as `sma generate` does, in memory.
+pub fn generate(
+    plan: &Plan,
+    templates: &templates::Templates,
+) -> Result<Vec<Artifact>, CheckError> {
+    let files = templates::render_plan(plan, templates).map_err(|e| CheckError::Template {
+        file: "(templates)".to_owned(),
+        message: e.to_string(),
+    })?;
+    Ok(files.iter().map(Artifact::from).collect())
+}
 
 /// Renders `plan` with `templates` exactly as `sma generate` does, then checks it.
 pub fn generate_and_check(
     plan: &Plan,
     templates: &templates::Templates,
 ) -> Result<Report, CheckError> {
-    let files = templates::render_plan(plan, templates).map_err(|e| CheckError::Template {
-        file: "(templates)".to_owned(),
-        message: e.to_string(),
-    })?;
-    let artifacts: Vec<Artifact> = files.iter().map(Artifact::from).collect();
-    check_plan(plan, &artifacts)
+    check_plan(plan, &generate(plan, templates)?)
 }
 
 /// Checks the artifacts of every access of `plan`.
@@ -98,10 +111,12 @@ fn artifact<'a>(
         })
 }
 
-/// Checks one access: scope proof of each artifact's identity policies, trust proof of
-/// a role assumed by web identity (IRSA or `web-identity`), lint of every policy.
-pub fn check_access(access: &Access, artifacts: &[Artifact]) -> Result<Vec<Finding>, CheckError> {
-    let name = access.name.as_str();
+/// The policies of an access's artifacts: the policy file and every policy of its
+/// template (identity and trust), intrinsics resolved for the access's stack.
+pub fn access_policies(
+    access: &Access,
+    artifacts: &[Artifact],
+) -> Result<(PolicyDoc, Vec<PolicyDoc>), CheckError> {
     let policy_file = artifact(access, artifacts, POLICY_FILE)?;
     let template_file = artifact(access, artifacts, CLOUDFORMATION_FILE)?;
     let stack = StackContext {
@@ -118,6 +133,31 @@ pub fn check_access(access: &Access, artifacts: &[Artifact]) -> Result<Vec<Findi
     let policy = artifacts::policy_json(&policy_file.path, &policy_file.contents)?;
     let template_docs =
         artifacts::cloudformation(&template_file.path, &template_file.contents, &stack)?;
+    Ok((policy, template_docs))
+}
+
+/// The identity policies among an access's policies: the template's when it carries
+/// the policy file's policy (as sma generates it), else both.
+pub fn identity_policies<'a>(
+    policy: &'a PolicyDoc,
+    template_docs: &'a [PolicyDoc],
+) -> Vec<&'a PolicyDoc> {
+    let template_identity: Vec<&PolicyDoc> = template_docs
+        .iter()
+        .filter(|d| d.role == PolicyRole::Identity)
+        .collect();
+    match template_identity.as_slice() {
+        [same] if same.policy == policy.policy => vec![*same],
+        _ => std::iter::once(policy).chain(template_identity).collect(),
+    }
+}
+
+/// Checks one access: scope proof of each artifact's identity policies, trust proof of
+/// a role assumed by web identity (IRSA or `web-identity`), lint of every policy.
+pub fn check_access(access: &Access, artifacts: &[Artifact]) -> Result<Vec<Finding>, CheckError> {
+    let name = access.name.as_str();
+    let (policy, template_docs) = access_policies(access, artifacts)?;
+    let template_file = artifact(access, artifacts, CLOUDFORMATION_FILE)?;
     let space = languages::SecretSpace::of(access);
     let mut findings = Vec::new();
 
@@ -175,6 +215,27 @@ pub fn check_access(access: &Access, artifacts: &[Artifact]) -> Result<Vec<Findi
             findings.extend(trust::prove_trust(name, &intent, doc)?);
         }
     }
+    let eso_files: Vec<&Artifact> = artifacts
+        .iter()
+        .filter(|a| {
+            a.path.starts_with(&format!("{name}/{ESO_DIR}/"))
+                && (a.path.ends_with(".yaml") || a.path.ends_with(".yml"))
+        })
+        .collect();
+    let identity_docs = identity_policies(&policy, &template_docs);
+    let trust_docs: Vec<&PolicyDoc> = template_docs
+        .iter()
+        .filter(|d| d.role == PolicyRole::Trust)
+        .collect();
+    findings.extend(eso_consistency::check_eso(
+        &eso_consistency::EsoInputs {
+            access,
+            space: &space,
+            identity: &identity_docs,
+            trust: &trust_docs,
+        },
+        &eso_files,
+    )?);
     for doc in std::iter::once(&policy).chain(&template_docs) {
         findings.extend(lint::lint_policy(name, doc));
     }

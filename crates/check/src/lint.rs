@@ -15,7 +15,7 @@ const ACTIONS: &str = include_str!("../data/actions.txt");
 const CHECKED_SERVICES: [&str; 3] = ["secretsmanager", "kms", "sts"];
 
 /// `(action lowercased, is_write)` for every known action.
-fn known_actions() -> impl Iterator<Item = (String, bool)> {
+pub(crate) fn known_actions() -> impl Iterator<Item = (String, bool)> {
     ACTIONS
         .lines()
         .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))

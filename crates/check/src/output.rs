@@ -184,7 +184,9 @@ fn xml(text: &str) -> String {
 /// JUnit: one test case per access and proof family (scope, trust, lint), failing when
 /// it has an open finding; waived findings are listed in `system-out`.
 fn junit(report: &Report, prefix: Option<&str>) -> String {
-    let families = ["scope", "trust", "lint", "waiver"];
+    let families = [
+        "scope", "trust", "eso", "lint", "baseline", "usage", "waiver",
+    ];
     let mut cases = String::new();
     let mut failures = 0;
     let mut tests = 0;
@@ -195,7 +197,7 @@ fn junit(report: &Report, prefix: Option<&str>) -> String {
                 .iter()
                 .filter(|f| &f.access == access && f.rule.family() == family)
                 .collect();
-            if family == "waiver" && of.is_empty() {
+            if matches!(family, "waiver" | "baseline" | "usage") && of.is_empty() {
                 continue;
             }
             tests += 1;

@@ -24,7 +24,7 @@ use model::SecretScope;
 use crate::artifacts::PolicyDoc;
 use crate::automata::{shortest_witness, Alphabet, CompiledNfa, Formula, Nfa, Witness};
 use crate::error::CheckError;
-use crate::findings::{Finding, Rule};
+use crate::findings::{Finding, Location, Rule};
 use crate::languages::{
     arn_chars, has_variable, resource_nfa, with_suffix_separator, SecretSpace, SUFFIX_SEPARATOR,
 };
@@ -166,22 +166,13 @@ pub fn prove_scope(
     Ok(findings)
 }
 
-fn prove_group(
-    access: &str,
-    space: &SecretSpace,
-    scope: &SecretScope,
-    docs: &[&PolicyDoc],
+/// The languages of the statements `key` (document, statement) of `docs`, each
+/// pattern set pushed onto `nfas` as one component.
+fn statement_languages<'a>(
+    docs: &[&'a PolicyDoc],
     key: &[(usize, usize)],
-    actions: &[&str],
-) -> Result<Vec<Finding>, CheckError> {
-    const IN_REGION: usize = 0;
-    const ANY_REGION: usize = 1;
-    const INTENT: usize = 2;
-    let mut nfas: Vec<Nfa> = vec![
-        space.universe_in_region(),
-        space.universe_any_region(),
-        space.intent(scope),
-    ];
+    nfas: &mut Vec<Nfa>,
+) -> Vec<StatementLanguage<'a>> {
     let mut statements = Vec::new();
     for &(d, s) in key {
         let doc = docs[d];
@@ -208,28 +199,239 @@ fn prove_group(
             uncertain: variable || statement.has_conditions(),
         });
     }
+    statements
+}
+
+/// What the statements allow in `reading`: some Allow covers, no Deny does.
+fn allowed_formula(statements: &[StatementLanguage], reading: Reading) -> Formula {
+    let allows = statements
+        .iter()
+        .filter(|s| s.effect == Effect::Allow && s.applies(reading))
+        .map(|s| s.covers(reading))
+        .collect();
+    let denies = statements
+        .iter()
+        .filter(|s| s.effect == Effect::Deny && s.applies(reading))
+        .map(|s| s.covers(reading))
+        .collect();
+    Formula::All(vec![
+        Formula::AnyOf(allows),
+        Formula::AnyOf(denies).negate(),
+    ])
+}
+
+/// Whether one action reaches every ARN a consumer needs (ESO's reads).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NeedVerdict {
+    /// Every needed ARN is allowed, whatever the conditions say.
+    Granted,
+    /// A needed ARN is not allowed even at the widest reading of the conditions.
+    Missing {
+        /// The shortest such ARN.
+        example: String,
+        /// The Deny statement that refuses it, with its location, if one does.
+        denied_by: Option<(String, Location)>,
+    },
+    /// Allowed only if conditions or policy variables the proof cannot decide hold.
+    Unproven {
+        /// The shortest ARN that depends on them.
+        example: String,
+        /// The statements with those conditions.
+        statements: String,
+    },
+}
+
+/// Proves that `action` is allowed by the identity policies `docs` on every ARN of
+/// `needed` (a language over the proof's ARN strings, [`SUFFIX_SEPARATOR`] before
+/// AWS's six characters): the inclusion `needed ⊆ allowed`, for every string.
+pub fn prove_needed(
+    access: &str,
+    docs: &[&PolicyDoc],
+    action: &str,
+    needed: Nfa,
+) -> Result<NeedVerdict, CheckError> {
+    let mut key = Vec::new();
+    for (d, doc) in docs.iter().enumerate() {
+        for (s, statement) in doc.policy.statements().iter().enumerate() {
+            if statement.resources().is_some() && statement.matches_action(action) {
+                key.push((d, s));
+            }
+        }
+    }
+    let mut nfas = vec![needed];
+    let statements = statement_languages(docs, &key, &mut nfas);
     let alphabet = Alphabet::new(
         arn_chars(),
         nfas.iter().flat_map(|n| n.char_sets().collect::<Vec<_>>()),
     );
     let compiled: Vec<CompiledNfa> = nfas.iter().map(|n| n.compile(&alphabet)).collect();
     let components: Vec<&CompiledNfa> = compiled.iter().collect();
-    let allowed = |reading: Reading| {
-        let allows = statements
-            .iter()
-            .filter(|s| s.effect == Effect::Allow && s.applies(reading))
-            .map(|s| s.covers(reading))
-            .collect();
-        let denies = statements
-            .iter()
-            .filter(|s| s.effect == Effect::Deny && s.applies(reading))
-            .map(|s| s.covers(reading))
-            .collect();
-        Formula::All(vec![
-            Formula::AnyOf(allows),
-            Formula::AnyOf(denies).negate(),
-        ])
+    let search = |reading: Reading| {
+        let formula = Formula::All(vec![
+            Formula::Component(0),
+            allowed_formula(&statements, reading).negate(),
+        ]);
+        shortest_witness(&alphabet, &components, &formula, MAX_STATES)
+            .map(|w| {
+                w.map(|mut w| {
+                    w.text = w.text.replace(SUFFIX_SEPARATOR, "-");
+                    w
+                })
+            })
+            .map_err(|e| CheckError::ProofTooLarge {
+                access: access.to_owned(),
+                message: format!("proof that {action} reaches what ESO reads: {e}"),
+            })
     };
+    let Some(narrowest) = search(Reading::Narrowest)? else {
+        return Ok(NeedVerdict::Granted);
+    };
+    if !statements.iter().any(|s| s.uncertain) {
+        let denied_by = statements
+            .iter()
+            .find(|s| s.effect == Effect::Deny && s.covers_witness(&narrowest))
+            .map(|s| (s.doc.describe_statement(s.index), s.doc.location(s.index)));
+        return Ok(NeedVerdict::Missing {
+            example: narrowest.text,
+            denied_by,
+        });
+    }
+    match search(Reading::Widest)? {
+        Some(widest) => {
+            let denied_by = statements
+                .iter()
+                .find(|s| {
+                    s.effect == Effect::Deny
+                        && s.applies(Reading::Widest)
+                        && s.covers_witness(&widest)
+                })
+                .map(|s| (s.doc.describe_statement(s.index), s.doc.location(s.index)));
+            Ok(NeedVerdict::Missing {
+                example: widest.text,
+                denied_by,
+            })
+        }
+        None => Ok(NeedVerdict::Unproven {
+            example: narrowest.text,
+            statements: statements
+                .iter()
+                .filter(|s| s.uncertain)
+                .map(|s| s.doc.describe_statement(s.index))
+                .collect::<Vec<_>>()
+                .join("; "),
+        }),
+    }
+}
+
+/// A secret that one action reaches under the new policies and did not under the old.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewReach {
+    /// The shortest such secret name (with ` in region R` outside the access's region).
+    pub name: String,
+    /// Its ARN.
+    pub arn: String,
+    /// The new Allow statement that grants it, with its location.
+    pub granted_by: Option<(String, Location)>,
+    /// Whether conditions or variables decide it (new read at its widest, old at its
+    /// narrowest): then the access is new only if they allow it.
+    pub conditional: bool,
+}
+
+/// The smallest secret of the account (any region) that `action` reaches under
+/// `new_docs` and not under `old_docs`, for every string: `None` proves no new access.
+/// Undecidable statements are read against the change (the new at their widest, the
+/// old at their narrowest), so a `None` holds whatever they say.
+pub fn new_reach(
+    access: &str,
+    space: &SecretSpace,
+    new_docs: &[&PolicyDoc],
+    old_docs: &[&PolicyDoc],
+    action: &str,
+) -> Result<Option<NewReach>, CheckError> {
+    let key_of = |docs: &[&PolicyDoc]| {
+        let mut key = Vec::new();
+        for (d, doc) in docs.iter().enumerate() {
+            for (s, statement) in doc.policy.statements().iter().enumerate() {
+                if statement.resources().is_some() && statement.matches_action(action) {
+                    key.push((d, s));
+                }
+            }
+        }
+        key
+    };
+    let mut nfas = vec![space.universe_any_region(), space.universe_in_region()];
+    let new = statement_languages(new_docs, &key_of(new_docs), &mut nfas);
+    let old = statement_languages(old_docs, &key_of(old_docs), &mut nfas);
+    let alphabet = Alphabet::new(
+        arn_chars(),
+        nfas.iter().flat_map(|n| n.char_sets().collect::<Vec<_>>()),
+    );
+    let compiled: Vec<CompiledNfa> = nfas.iter().map(|n| n.compile(&alphabet)).collect();
+    let components: Vec<&CompiledNfa> = compiled.iter().collect();
+    let search = |universe: usize| {
+        let formula = Formula::All(vec![
+            Formula::Component(universe),
+            allowed_formula(&new, Reading::Widest),
+            allowed_formula(&old, Reading::Narrowest).negate(),
+        ]);
+        shortest_witness(&alphabet, &components, &formula, MAX_STATES).map_err(|e| {
+            CheckError::ProofTooLarge {
+                access: access.to_owned(),
+                message: format!("new-access proof of {action}: {e}"),
+            }
+        })
+    };
+    let Some(mut witness) = search(0)? else {
+        return Ok(None);
+    };
+    let mut text = witness.text.replace(SUFFIX_SEPARATOR, "-");
+    if region_and_name(&text).0 != space.region {
+        if let Some(nearer) = search(1)? {
+            witness = nearer;
+            text = witness.text.replace(SUFFIX_SEPARATOR, "-");
+        }
+    }
+    let (region, name) = region_and_name(&text);
+    let granting = new.iter().find(|s| {
+        s.effect == Effect::Allow && s.applies(Reading::Widest) && s.covers_witness(&witness)
+    });
+    let name = if region == space.region {
+        name
+    } else {
+        format!("{name} in region {region}")
+    };
+    Ok(Some(NewReach {
+        name,
+        arn: text,
+        granted_by: granting.map(|s| (s.doc.describe_statement(s.index), s.doc.location(s.index))),
+        conditional: new.iter().chain(&old).any(|s| s.uncertain),
+    }))
+}
+
+fn prove_group(
+    access: &str,
+    space: &SecretSpace,
+    scope: &SecretScope,
+    docs: &[&PolicyDoc],
+    key: &[(usize, usize)],
+    actions: &[&str],
+) -> Result<Vec<Finding>, CheckError> {
+    const IN_REGION: usize = 0;
+    const ANY_REGION: usize = 1;
+    const INTENT: usize = 2;
+    let mut nfas: Vec<Nfa> = vec![
+        space.universe_in_region(),
+        space.universe_any_region(),
+        space.intent(scope),
+    ];
+    let statements = statement_languages(docs, key, &mut nfas);
+    let alphabet = Alphabet::new(
+        arn_chars(),
+        nfas.iter().flat_map(|n| n.char_sets().collect::<Vec<_>>()),
+    );
+    let compiled: Vec<CompiledNfa> = nfas.iter().map(|n| n.compile(&alphabet)).collect();
+    let components: Vec<&CompiledNfa> = compiled.iter().collect();
+    let allowed = |reading: Reading| allowed_formula(&statements, reading);
     let search = |formula: Formula| -> Result<Option<Witness>, CheckError> {
         let found =
             shortest_witness(&alphabet, &components, &formula, MAX_STATES).map_err(|e| {

@@ -23,9 +23,23 @@ pub struct CheckArgs {
     pub templates: Option<PathBuf>,
 
     /// Check the files already generated in DIR (`DIR/<access>/iam-policy.json`,
-    /// `cloudformation.yaml`, possibly edited) instead of generating them.
+    /// `cloudformation.yaml`, `eso/*.yaml`, possibly edited) instead of generating them.
     #[arg(long, value_name = "DIR")]
     pub artifacts: Option<PathBuf>,
+
+    /// Also report every access the new artifacts grant that those of OLD_DIR (a
+    /// previous `sma generate` output, e.g. the base branch's committed files) did not:
+    /// per secret read action the shortest newly readable secret name, and every other
+    /// new Allow (or dropped Deny) statement, trust policy included (`baseline-new-access`).
+    #[arg(long, value_name = "OLD_DIR")]
+    pub baseline: Option<PathBuf>,
+
+    /// The cluster's ExternalSecret manifests (YAML files under DIR, several documents
+    /// per file): report what each access grants that none of them reads
+    /// (`usage-unused-grant`) and what they read that it lacks (`eso-read`), and print
+    /// the narrowest `secrets` section serving them (YAML, on standard error).
+    #[arg(long, value_name = "DIR")]
+    pub external_secrets: Option<PathBuf>,
 
     /// Report format.
     #[arg(long, value_enum, default_value = "text")]
@@ -74,16 +88,29 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
         Some(path) => check::input::read_waivers(path)?,
         None => Vec::new(),
     };
-    let mut report = match &args.artifacts {
-        Some(dir) => check::check_plan(&plan, &check::input::read_artifacts(dir, &plan)?)?,
+    let artifacts = match &args.artifacts {
+        Some(dir) => check::input::read_artifacts(dir, &plan)?,
         None => {
             let templates = match &args.templates {
                 Some(dir) => templates::Templates::with_overrides(dir)?,
                 None => templates::Templates::embedded()?,
             };
-            check::generate_and_check(&plan, &templates)?
+            check::generate(&plan, &templates)?
         }
     };
+    let mut report = check::check_plan(&plan, &artifacts)?;
+    if let Some(old) = &args.baseline {
+        let baseline = check::input::read_baseline(old, &plan)?;
+        report
+            .findings
+            .extend(check::baseline::compare(&plan, &artifacts, &baseline)?);
+    }
+    if let Some(dir) = &args.external_secrets {
+        let manifests = check::usage::read_external_secrets(&check::input::read_yaml_dir(dir)?)?;
+        let least = check::usage::analyze(&plan, &artifacts, &manifests)?;
+        report.findings.extend(least.findings);
+        eprint!("{}", least.snippet);
+    }
     check::waivers::apply_waivers(&mut report.findings, &waivers, today());
     let format = match args.format {
         FormatArg::Text => check::output::Format::Text,

@@ -3,7 +3,7 @@
 //!
 //! - [`manifests`]: the ServiceAccount, SecretStore / ClusterSecretStore, ExternalSecret
 //!   and Secret documents, read from YAML with the fields ESO uses;
-//! - [`provider`]: how ESO obtains credentials for a store (the service account's role
+//! - `provider` (cargo feature `aws`, on by default): how ESO obtains credentials for a store (the service account's role
 //!   and audience annotations, a token for the service account the store names,
 //!   `AssumeRoleWithWebIdentity` with session name `external-secrets-provider-aws`; or
 //!   the access key read through the names and keys the store points at), and the
@@ -17,9 +17,11 @@
 #![warn(missing_docs)]
 
 pub mod manifests;
+#[cfg(feature = "aws")]
 pub mod provider;
 
 pub use manifests::{Manifests, Store, StoreAuth};
+#[cfg(feature = "aws")]
 pub use provider::{Cluster, Credentials, Provider, SecretValue, TokenRequest};
 
 /// Why ESO could not do what a manifest asks.

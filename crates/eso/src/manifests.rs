@@ -8,6 +8,8 @@ use serde_norway::Value;
 /// A Kubernetes ServiceAccount.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceAccount {
+    /// The file it was read from.
+    pub file: String,
     /// Its name.
     pub name: String,
     /// Its namespace.
@@ -57,6 +59,8 @@ pub enum StoreAuth {
 /// A SecretStore or ClusterSecretStore with an AWS provider.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Store {
+    /// The file it was read from.
+    pub file: String,
     /// `SecretStore` or `ClusterSecretStore`.
     pub kind: String,
     /// Its name.
@@ -69,12 +73,27 @@ pub struct Store {
     pub region: String,
     /// `provider.aws.role`, assumed after authentication.
     pub role: Option<String>,
+    /// `provider.aws.additionalRoles`, assumed in order before `role`.
+    pub additional_roles: Vec<String>,
+    /// `provider.aws.sessionTags`, passed when assuming `role`.
+    pub session_tags: Vec<SessionTag>,
+    /// `provider.aws.transitiveTagKeys`.
+    pub transitive_tag_keys: Vec<String>,
     /// `provider.aws.prefix`, prepended to every remote key.
     pub prefix: String,
     /// How it authenticates.
     pub auth: StoreAuth,
     /// `spec.conditions[].namespaces` (ClusterSecretStore): empty means every namespace.
     pub allowed_namespaces: Vec<String>,
+}
+
+/// One `provider.aws.sessionTags[]` entry (tag values are labels, not secrets).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionTag {
+    /// `key`.
+    pub key: String,
+    /// `value`.
+    pub value: String,
 }
 
 /// One `spec.data[]` entry of an ExternalSecret.
@@ -84,6 +103,33 @@ pub struct RemoteRef {
     pub secret_key: String,
     /// `remoteRef.key`: the Secrets Manager secret.
     pub key: String,
+    /// `remoteRef.metadataPolicy` (`None`, the default, or `Fetch`: only `DescribeSecret`).
+    pub metadata_policy: Option<String>,
+}
+
+/// One `spec.dataFrom[]` entry of an ExternalSecret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DataFrom {
+    /// `extract.key`: one secret, its JSON object flattened (`GetSecretValue`).
+    Extract {
+        /// The Secrets Manager secret.
+        key: String,
+    },
+    /// `find`: secrets found by name regexp (paginated `ListSecrets`), or by path or tags
+    /// (`BatchGetSecretValue` with filters).
+    Find {
+        /// `find.name.regexp`.
+        name_regexp: Option<String>,
+        /// `find.path`.
+        path: Option<String>,
+        /// `find.tags`.
+        tags: Vec<(String, String)>,
+    },
+    /// Anything else (`sourceRef` generators, …), named by its field.
+    Unsupported {
+        /// The field found (`sourceRef`).
+        field: String,
+    },
 }
 
 /// An ExternalSecret.
@@ -99,6 +145,10 @@ pub struct ExternalSecret {
     pub store_name: String,
     /// `spec.data`.
     pub data: Vec<RemoteRef>,
+    /// `spec.dataFrom`.
+    pub data_from: Vec<DataFrom>,
+    /// The file it was read from.
+    pub file: String,
 }
 
 /// A Kubernetes Secret's string data (a skeleton's keys have empty values).
@@ -154,6 +204,46 @@ fn key_ref(v: Option<&Value>) -> Option<SecretKeyRef> {
     })
 }
 
+fn strings(v: Option<&Value>) -> Vec<String> {
+    v.and_then(Value::as_sequence)
+        .map(|s| {
+            s.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn data_from(entry: &Value) -> DataFrom {
+    if let Some(key) = text(entry, &["extract", "key"]) {
+        return DataFrom::Extract { key };
+    }
+    if let Some(find) = entry.get("find") {
+        let tags = find
+            .get("tags")
+            .and_then(Value::as_mapping)
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| {
+                        let value = |v: &Value| text(v, &[]).unwrap_or_default();
+                        (value(k), value(v))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        return DataFrom::Find {
+            name_regexp: text(find, &["name", "regexp"]),
+            path: text(find, &["path"]),
+            tags,
+        };
+    }
+    let field = entry
+        .as_mapping()
+        .and_then(|m| m.keys().find_map(|k| k.as_str().map(str::to_string)))
+        .unwrap_or_else(|| "(empty)".to_string());
+    DataFrom::Unsupported { field }
+}
+
 impl Manifests {
     /// Adds every document of `yaml` (from `file`, named in errors).
     pub fn add_yaml(&mut self, file: &str, yaml: &str) -> Result<(), EsoError> {
@@ -176,6 +266,7 @@ impl Manifests {
         let name = || required(doc, &["metadata", "name"], file, &kind);
         match kind.as_str() {
             "ServiceAccount" => self.service_accounts.push(ServiceAccount {
+                file: file.to_string(),
                 name: name()?,
                 namespace: text(doc, &["metadata", "namespace"]).unwrap_or("default".into()),
                 role_arn: text(
@@ -251,12 +342,27 @@ impl Manifests {
                     })
                     .unwrap_or_default();
                 self.stores.push(Store {
+                    file: file.to_string(),
                     kind: kind.clone(),
                     name: name()?,
                     namespace: text(doc, &["metadata", "namespace"]),
                     service: required(aws, &["service"], file, "provider.aws")?,
                     region: required(aws, &["region"], file, "provider.aws")?,
                     role: text(aws, &["role"]),
+                    additional_roles: strings(aws.get("additionalRoles")),
+                    session_tags: aws
+                        .get("sessionTags")
+                        .and_then(Value::as_sequence)
+                        .map(|tags| {
+                            tags.iter()
+                                .map(|t| SessionTag {
+                                    key: text(t, &["key"]).unwrap_or_default(),
+                                    value: text(t, &["value"]).unwrap_or_default(),
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                    transitive_tag_keys: strings(aws.get("transitiveTagKeys")),
                     prefix: text(aws, &["prefix"]).unwrap_or_default(),
                     auth,
                     allowed_namespaces,
@@ -277,6 +383,7 @@ impl Manifests {
                                 Some(RemoteRef {
                                     secret_key: text(d, &["secretKey"])?,
                                     key: text(d, &["remoteRef", "key"])?,
+                                    metadata_policy: text(d, &["remoteRef", "metadataPolicy"]),
                                 })
                             })
                             .collect()
@@ -294,6 +401,12 @@ impl Manifests {
                         "ExternalSecret",
                     )?,
                     data,
+                    data_from: spec
+                        .get("dataFrom")
+                        .and_then(Value::as_sequence)
+                        .map(|entries| entries.iter().map(data_from).collect())
+                        .unwrap_or_default(),
+                    file: file.to_string(),
                 });
             }
             "Secret" => {
@@ -417,12 +530,62 @@ mod tests {
             store_kind: "ClusterSecretStore".into(),
             store_name: "s".into(),
             data: vec![],
+            data_from: vec![],
+            file: "es.yaml".into(),
         };
         assert!(m.store_for(&es("staging")).is_ok());
         let refused = m.store_for(&es("prod")).unwrap_err().to_string();
         assert!(
             refused.contains("does not allow namespace \"prod\""),
             "{refused}"
+        );
+    }
+
+    #[test]
+    fn reads_roles_session_tags_and_data_from() {
+        let mut m = Manifests::default();
+        let yaml = STORE.replace(
+            "      region: eu-west-3\n",
+            "      region: eu-west-3\n      role: arn:aws:iam::123456789012:role/last\n      additionalRoles: [arn:aws:iam::123456789012:role/first]\n      sessionTags:\n        - {key: team, value: pay}\n      transitiveTagKeys: [team]\n",
+        ) + "---\napiVersion: external-secrets.io/v1\nkind: ExternalSecret\nmetadata: {name: e, namespace: staging}\nspec:\n  secretStoreRef: {kind: ClusterSecretStore, name: s}\n  dataFrom:\n    - extract: {key: one}\n    - find: {path: staging/, tags: {env: prod}}\n    - find: {name: {regexp: ^db}}\n    - sourceRef: {generatorRef: {kind: Password, name: p}}\n";
+        m.add_yaml("all.yaml", &yaml).unwrap();
+        let store = &m.stores[0];
+        assert_eq!(store.file, "all.yaml");
+        assert_eq!(
+            store.role.as_deref(),
+            Some("arn:aws:iam::123456789012:role/last")
+        );
+        assert_eq!(
+            store.additional_roles,
+            ["arn:aws:iam::123456789012:role/first"]
+        );
+        assert_eq!(
+            store.session_tags,
+            [SessionTag {
+                key: "team".into(),
+                value: "pay".into()
+            }]
+        );
+        assert_eq!(store.transitive_tag_keys, ["team"]);
+        let es = &m.external_secrets[0];
+        assert_eq!(
+            es.data_from,
+            [
+                DataFrom::Extract { key: "one".into() },
+                DataFrom::Find {
+                    name_regexp: None,
+                    path: Some("staging/".into()),
+                    tags: vec![("env".into(), "prod".into())]
+                },
+                DataFrom::Find {
+                    name_regexp: Some("^db".into()),
+                    path: None,
+                    tags: vec![]
+                },
+                DataFrom::Unsupported {
+                    field: "sourceRef".into()
+                },
+            ]
         );
     }
 

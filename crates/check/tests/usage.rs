@@ -1,0 +1,95 @@
+//! `--external-secrets`: least privilege of the broken cases' base access (`app`:
+//! `staging/db` and everything under `staging/app/`) against ExternalSecret manifests.
+
+use std::path::PathBuf;
+
+use check::{Artifact, Rule};
+
+fn analyze(external: &str) -> check::usage::LeastPrivilege {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/broken");
+    let plan = model::load(&root.join("config.yaml")).unwrap();
+    let artifacts = check::generate(&plan, &templates::Templates::embedded().unwrap()).unwrap();
+    let manifests = check::usage::read_external_secrets(&[Artifact {
+        path: "cluster/external-secrets.yaml".to_owned(),
+        contents: external.to_owned(),
+    }])
+    .unwrap();
+    check::usage::analyze(&plan, &artifacts, &manifests).unwrap()
+}
+
+fn external_secret(name: &str, body: &str) -> String {
+    format!("---\napiVersion: external-secrets.io/v1\nkind: ExternalSecret\nmetadata:\n  name: {name}\n  namespace: staging\nspec:\n  secretStoreRef:\n    kind: ClusterSecretStore\n    name: app\n{body}")
+}
+
+const READS_DB: &str =
+    "  data:\n    - secretKey: password\n      remoteRef:\n        key: staging/db\n";
+
+#[test]
+fn a_prefix_nobody_reads_is_an_unused_grant_with_a_narrower_snippet() {
+    let result = analyze(&external_secret("db", READS_DB));
+    let unused: Vec<_> = result
+        .findings
+        .iter()
+        .filter(|f| f.rule == Rule::UsageUnusedGrant)
+        .collect();
+    assert_eq!(unused.len(), 1, "{:#?}", result.findings);
+    let example = unused[0].counterexample.as_deref().unwrap();
+    assert!(example.starts_with("staging/app/"), "{example}");
+    assert!(
+        result.snippet.contains("names: [\"staging/db\"]"),
+        "{}",
+        result.snippet
+    );
+    assert!(!result.snippet.contains("prefixes"), "{}", result.snippet);
+}
+
+#[test]
+fn manifests_that_read_everything_granted_leave_nothing_unused() {
+    let both = external_secret("db", READS_DB)
+        + &external_secret(
+            "app",
+            "  dataFrom:\n    - find:\n        path: staging/app/\n",
+        );
+    let result = analyze(&both);
+    assert!(result.findings.is_empty(), "{:#?}", result.findings);
+    assert!(
+        result.snippet.contains("prefixes: [\"staging/app/\"]"),
+        "{}",
+        result.snippet
+    );
+}
+
+#[test]
+fn a_read_the_access_lacks_is_a_missing_permission() {
+    let result = analyze(&external_secret(
+        "prod",
+        "  data:\n    - secretKey: k\n      remoteRef:\n        key: prod/db\n",
+    ));
+    assert!(
+        result.findings.iter().any(|f| f.rule == Rule::EsoRead),
+        "{:#?}",
+        result.findings
+    );
+}
+
+#[test]
+fn find_by_tags_is_not_narrowed() {
+    let result = analyze(&external_secret(
+        "tagged",
+        "  dataFrom:\n    - find:\n        tags:\n          team: payments\n",
+    ));
+    assert!(
+        result.snippet.contains("not narrowed"),
+        "{}",
+        result.snippet
+    );
+    assert!(!result.snippet.contains("secrets:"), "{}", result.snippet);
+}
+
+#[test]
+fn an_access_no_external_secret_uses_is_unused() {
+    let other_store = external_secret("x", READS_DB).replace("name: app", "name: other");
+    let result = analyze(&other_store);
+    assert_eq!(result.findings.len(), 1);
+    assert_eq!(result.findings[0].rule, Rule::UsageUnusedGrant);
+}
