@@ -352,9 +352,23 @@ fn build(
     })
 }
 
-/// Checks the request date against `now`: within 15 minutes for header signatures;
-/// for presigned requests not in the future by more than 15 minutes and not past
-/// `X-Amz-Expires`.
+/// Whether a presigned request of `service` follows S3's rules: bound by
+/// `X-Amz-Expires` alone, payload `UNSIGNED-PAYLOAD` allowed. Only S3
+/// honours `X-Amz-Expires` for its full range: every other service keeps the fixed
+/// 15-minute window of header signatures (AWS SDK for Go maintainers, "the expire
+/// parameter only will be used for Amazon S3 presigned API requests. All other AWS
+/// services will use a fixed request signature expiration of about 15 minutes",
+/// <https://github.com/aws/aws-sdk-go/pull/2224>; S3's rule:
+/// <https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-query-string-auth.html>).
+fn s3_presign_rules(service: &str) -> bool {
+    service == "s3"
+}
+
+/// Checks the request date against `now`: within 15 minutes for header signatures.
+/// A presigned request may not be dated more than 15 minutes ahead either, and it
+/// expires `X-Amz-Expires` seconds after its date; outside S3 it also expires 15
+/// minutes after its date, as AWS's own window there (a shorter `X-Amz-Expires` is
+/// still honoured: the signer's own limit, refused rather than stretched).
 pub fn check_time(auth: &SigV4Auth, now: i64) -> Result<(), SigV4Error> {
     let t = auth.request_time;
     if t > now + MAX_SKEW_SECS {
@@ -365,19 +379,26 @@ pub fn check_time(auth: &SigV4Auth, now: i64) -> Result<(), SigV4Error> {
             format_amz_date(now)
         )));
     }
-    match auth.expires {
-        None if t < now - MAX_SKEW_SECS => Err(SigV4Error::Expired(format!(
+    let fifteen_minutes_past = t < now - MAX_SKEW_SECS;
+    let expired_15_min = || {
+        SigV4Error::Expired(format!(
             "Signature expired: {} is now earlier than {} ({} - 15 min.)",
             auth.amz_date,
             format_amz_date(now - MAX_SKEW_SECS),
             format_amz_date(now)
-        ))),
+        ))
+    };
+    match auth.expires {
+        None if fifteen_minutes_past => Err(expired_15_min()),
         Some(exp) if now > t + exp => Err(SigV4Error::Expired(format!(
             "Signature expired: {} is now earlier than {} ({} - {exp} sec.)",
             auth.amz_date,
             format_amz_date(now - exp),
             format_amz_date(now)
         ))),
+        Some(_) if fifteen_minutes_past && !s3_presign_rules(&auth.service) => {
+            Err(expired_15_min())
+        }
         _ => Ok(()),
     }
 }
@@ -515,8 +536,11 @@ fn signature_for(
 
 /// Verifies the signature of a request against `secret`. The payload hash is always the
 /// SHA-256 of the body actually received; an `x-amz-content-sha256` header must agree
-/// with it. A presigned request with an empty body may also have been signed with
-/// `UNSIGNED-PAYLOAD`.
+/// with it. Only a presigned S3 request with an empty body may have been signed with
+/// `UNSIGNED-PAYLOAD` (S3's rule for presigned URLs); other services hash the body of
+/// a presigned request like any other (STS expects the empty body's hash for a
+/// presigned GET: its own "Canonical String ... should have been" answer quoted in
+/// <https://github.com/boto/boto3/issues/756>, and botocore's `SigV4QueryAuth`).
 pub fn verify(
     auth: &SigV4Auth,
     method: &Method,
@@ -533,7 +557,7 @@ pub fn verify(
     }
     let skip = auth.location == AuthLocation::Query;
     let mut candidates = vec![body_hash];
-    if skip && body.is_empty() {
+    if skip && body.is_empty() && s3_presign_rules(&auth.service) {
         candidates.push(UNSIGNED_PAYLOAD.to_string());
     }
     if auth.location == AuthLocation::Header {
@@ -650,9 +674,10 @@ fn scope_date_of(amz_date: &str) -> &str {
     amz_date.get(..8).unwrap_or(amz_date)
 }
 
-/// Builds a presigned URI (query-string authentication) for a request whose only signed
-/// header is `host`. Fails when `uri` is not absolute (scheme and authority) or the
-/// result is not a valid URI.
+/// Builds a presigned URI (query-string authentication) for a request with an empty body
+/// whose only signed header is `host`, as AWS SDKs presign: the payload hash is
+/// `UNSIGNED-PAYLOAD` for S3 and the empty body's SHA-256 for every other service. Fails
+/// when `uri` is not absolute (scheme and authority) or the result is not a valid URI.
 pub fn presign_uri(
     method: &Method,
     uri: &Uri,
@@ -704,7 +729,11 @@ pub fn presign_uri(
         &unsigned,
         &headers,
         &["host".to_string()],
-        UNSIGNED_PAYLOAD,
+        &if s3_presign_rules(p.service) {
+            UNSIGNED_PAYLOAD.to_string()
+        } else {
+            sha256_hex(b"")
+        },
         true,
     )?;
     let sig = signature_for(

@@ -1069,6 +1069,11 @@ async fn deleted_key_stops_working_at_once_and_registered_keys_work() {
     gw.shutdown().await;
 }
 
+/// A GetCallerIdentity URL presigned as SDKs presign it (GET, only `host` signed, the
+/// empty body's hash; `presign_uri` agrees with the SDK signer and botocore in
+/// `aws-wire`'s tests) for a user key created through the gateway, sent as a plain GET
+/// with the gateway's `host:port`: answered by LocalStack as that user. Tampered,
+/// expired and out-of-bounds URLs get AWS's errors.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn presigned_request_reaches_localstack_as_the_caller() {
     use aws_wire::sigv4::{presign_uri, SigningParams};
@@ -1086,29 +1091,73 @@ async fn presigned_request_reaches_localstack_as_the_caller() {
     let uri: http::Uri = format!("{ep}/?Action=GetCallerIdentity&Version=2011-06-15")
         .parse()
         .unwrap();
-    let p = SigningParams {
+    let now = aws_wire::time::unix_now();
+    let p = |time| SigningParams {
         access_key_id: &u.0,
         secret_access_key: &u.1,
         session_token: None,
         region: "us-east-1",
         service: "sts",
-        time: aws_wire::time::unix_now(),
+        time,
     };
-    let signed = presign_uri(&http::Method::GET, &uri, 300, &p).expect("presigning");
-    let (status, body) = raw("GET", &signed.to_string(), &[], b"").await;
+    let signed = presign_uri(&http::Method::GET, &uri, 900, &p(now))
+        .expect("presigning")
+        .to_string();
+    let (status, body) = raw("GET", &signed, &[], b"").await;
     assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains(&format!("<Arn>arn:aws:iam::{acct}:user/frank</Arn>")),
+        "{body}"
+    );
     assert!(
         body.contains(&format!("<Account>{acct}</Account>")),
         "{body}"
     );
-    assert!(body.contains("user/frank"), "{body}");
-    // Tampered presigned URL.
-    let tampered = signed
-        .to_string()
-        .replace("GetCallerIdentity", "GetSessionToken");
+    // Tampered presigned URL: another action, or another signature.
+    let tampered = signed.replace("GetCallerIdentity", "GetSessionToken");
     let (status, body) = raw("GET", &tampered, &[], b"").await;
     assert_eq!(status, 403, "{body}");
-    assert!(body.contains("SignatureDoesNotMatch"), "{body}");
+    assert!(
+        body.contains("<Code>SignatureDoesNotMatch</Code>"),
+        "{body}"
+    );
+    let (head, sig) = signed.split_once("X-Amz-Signature=").unwrap();
+    let flipped = if sig.starts_with('0') { "1" } else { "0" };
+    let (status, body) = raw(
+        "GET",
+        &format!("{head}X-Amz-Signature={flipped}{}", &sig[1..]),
+        &[],
+        b"",
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body.contains("<Code>SignatureDoesNotMatch</Code>"),
+        "{body}"
+    );
+    // Expired: dated 20 minutes ago. X-Amz-Expires says an hour, but outside S3 a
+    // presigned request lives 15 minutes, as on AWS.
+    let stale = presign_uri(&http::Method::GET, &uri, 3600, &p(now - 1200))
+        .expect("presigning")
+        .to_string();
+    let (status, body) = raw("GET", &stale, &[], b"").await;
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body.contains("<Code>SignatureDoesNotMatch</Code>"),
+        "{body}"
+    );
+    assert!(body.contains("Signature expired"), "{body}");
+    // X-Amz-Expires out of bounds (1 s to 7 days).
+    for bad in ["0", "604801"] {
+        let url = signed.replace("X-Amz-Expires=900", &format!("X-Amz-Expires={bad}"));
+        let (status, body) = raw("GET", &url, &[], b"").await;
+        assert_eq!(status, 400, "{bad}: {body}");
+        assert!(body.contains("<Code>IncompleteSignature</Code>"), "{body}");
+        assert!(
+            body.contains("X-Amz-Expires must be between 1 and 604800 seconds"),
+            "{body}"
+        );
+    }
     gw.shutdown().await;
 }
 

@@ -306,3 +306,76 @@ fn our_signer_agrees_with_the_sdk_byte_for_byte() {
     .unwrap();
     assert_eq!(ours.get("authorization"), sdk_headers.get("authorization"));
 }
+
+/// Presigns `GET uri` with the SDK's signer (query parameters, `host` the only header)
+/// over `body`, at `time`.
+fn sdk_presign_get(
+    uri: &str,
+    service: &str,
+    token: Option<&str>,
+    body: SignableBody<'_>,
+    time: i64,
+) -> Uri {
+    let mut request = http::Request::builder()
+        .method(Method::GET)
+        .uri(uri)
+        .header("host", HOST)
+        .body(())
+        .expect("a valid test request");
+    let identity = Credentials::new(
+        "AKIDEXAMPLE",
+        "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        token.map(str::to_string),
+        None,
+        "oracle",
+    )
+    .into();
+    let mut settings = SigningSettings::default();
+    settings.signature_location = SignatureLocation::QueryParams;
+    settings.expires_in = Some(Duration::from_secs(900));
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region("us-east-1")
+        .name(service)
+        .time(UNIX_EPOCH + Duration::from_secs(time as u64))
+        .settings(settings)
+        .build()
+        .expect("signing params")
+        .into();
+    let signable = SignableRequest::new("GET", uri, [("host", HOST)].into_iter(), body)
+        .expect("signable request");
+    let (instructions, _) = sign(signable, &params).expect("the SDK signs").into_parts();
+    instructions.apply_to_request_http1x(&mut request);
+    request.uri().clone()
+}
+
+/// A GetCallerIdentity URL presigned by the SDK's signer as SDKs presign STS (GET, the
+/// empty body's hash, session token in the query) verifies; the same URL signed with
+/// `UNSIGNED-PAYLOAD` verifies only for S3, the one service whose presigned URLs use it.
+#[test]
+fn sdk_presigned_get_caller_identity_verifies_and_unsigned_payload_is_s3_only() {
+    let uri = format!("http://{HOST}/?Action=GetCallerIdentity&Version=2011-06-15");
+    let mut headers = HeaderMap::new();
+    headers.insert("host", HOST.parse().unwrap());
+    let secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+    let time = 1_767_323_045;
+    let signed = sdk_presign_get(&uri, "sts", Some("tok/+="), SignableBody::Bytes(b""), time);
+    assert!(signed
+        .query()
+        .unwrap()
+        .contains("X-Amz-Security-Token=tok%2F%2B%3D"));
+    let auth = verify(&Method::GET, &signed, &headers, b"", secret).unwrap();
+    assert_eq!(auth.location, AuthLocation::Query);
+    assert_eq!(
+        auth.security_token.as_ref().map(aws_wire::Secret::expose),
+        Some("tok/+=")
+    );
+    sigv4::check_time(&auth, time + 900).unwrap();
+    assert!(sigv4::check_time(&auth, time + 901).is_err());
+
+    for (service, accepted) in [("sts", false), ("secretsmanager", false), ("s3", true)] {
+        let signed = sdk_presign_get(&uri, service, None, SignableBody::UnsignedPayload, time);
+        let r = verify(&Method::GET, &signed, &headers, b"", secret);
+        assert_eq!(r.is_ok(), accepted, "{service}: {:?}", r.err());
+    }
+}
