@@ -365,10 +365,9 @@ fn s3_presign_rules(service: &str) -> bool {
 }
 
 /// Checks the request date against `now`: within 15 minutes for header signatures.
-/// A presigned request may not be dated more than 15 minutes ahead either, and it
-/// expires `X-Amz-Expires` seconds after its date; outside S3 it also expires 15
-/// minutes after its date, as AWS's own window there (a shorter `X-Amz-Expires` is
-/// still honoured: the signer's own limit, refused rather than stretched).
+/// A presigned request may not be dated more than 15 minutes ahead either; for S3 it
+/// expires `X-Amz-Expires` seconds after its date, for every other service 15 minutes
+/// after it whatever `X-Amz-Expires` says (AWS's fixed window there).
 pub fn check_time(auth: &SigV4Auth, now: i64) -> Result<(), SigV4Error> {
     let t = auth.request_time;
     if t > now + MAX_SKEW_SECS {
@@ -388,17 +387,23 @@ pub fn check_time(auth: &SigV4Auth, now: i64) -> Result<(), SigV4Error> {
             format_amz_date(now)
         ))
     };
+    // Only S3 honours `X-Amz-Expires`; every other service keeps its fixed 15-minute
+    // window whatever the URL asks (aws-iam-authenticator's 60-second EKS tokens are
+    // accepted by STS for 15 minutes).
     match auth.expires {
-        None if fifteen_minutes_past => Err(expired_15_min()),
-        Some(exp) if now > t + exp => Err(SigV4Error::Expired(format!(
-            "Signature expired: {} is now earlier than {} ({} - {exp} sec.)",
-            auth.amz_date,
-            format_amz_date(now - exp),
-            format_amz_date(now)
-        ))),
-        Some(_) if fifteen_minutes_past && !s3_presign_rules(&auth.service) => {
-            Err(expired_15_min())
+        Some(exp) if s3_presign_rules(&auth.service) => {
+            if now > t + exp {
+                Err(SigV4Error::Expired(format!(
+                    "Signature expired: {} is now earlier than {} ({} - {exp} sec.)",
+                    auth.amz_date,
+                    format_amz_date(now - exp),
+                    format_amz_date(now)
+                )))
+            } else {
+                Ok(())
+            }
         }
+        _ if fifteen_minutes_past => Err(expired_15_min()),
         _ => Ok(()),
     }
 }
@@ -897,7 +902,10 @@ mod tests {
         assert_eq!(auth.location, AuthLocation::Query);
         verify(&auth, &Method::GET, &signed, &headers, b"", "s3cr3t").unwrap();
         check_time(&auth, 1_700_000_030).unwrap();
-        assert!(check_time(&auth, 1_700_000_061).is_err());
+        // STS ignores X-Amz-Expires=60: its fixed 15-minute window applies.
+        check_time(&auth, 1_700_000_061).unwrap();
+        check_time(&auth, 1_700_000_000 + 15 * 60).unwrap();
+        assert!(check_time(&auth, 1_700_000_000 + 15 * 60 + 1).is_err());
         let tampered: Uri = signed
             .to_string()
             .replace("GetCallerIdentity", "GetSessionToken")

@@ -757,11 +757,7 @@ fn check_reads<'a>(
 
 /// `kms:Decrypt` on the configuration's customer-managed keys: through Secrets Manager
 /// in each store's region, never without `kms:ViaService`, and on no other key.
-fn check_kms(
-    inputs: &EsoInputs,
-    manifests: &Manifests,
-    decide: &Decide,
-) -> Vec<Finding> {
+fn check_kms(inputs: &EsoInputs, manifests: &Manifests, decide: &Decide) -> Vec<Finding> {
     let access = inputs.access;
     let name = access.name.as_str();
     let keys: Vec<String> = access.kms_key_arns.iter().map(|k| k.to_string()).collect();
