@@ -11,19 +11,29 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 
+use crate::access_flags::SingleAccessArgs;
+
 /// Flags of `sma check`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// Configuration file (YAML): the intent of every access. See examples/aws-role-arn.yaml.
-    #[arg(long, value_name = "FILE")]
-    pub config: PathBuf,
+    /// Without it, the flags of one access (`--setup`, `--account-id`, `--region`,
+    /// `--secret-name`, `--prefix`, … as for `sma generate`) state the intent.
+    #[arg(long, value_name = "FILE", conflicts_with = "single_access")]
+    pub config: Option<PathBuf>,
+
+    /// The single access described by flags, instead of `--config`.
+    #[command(flatten)]
+    pub access: SingleAccessArgs,
 
     /// Directory of template overrides, as for `sma generate`.
     #[arg(long, value_name = "DIR", conflicts_with = "artifacts")]
     pub templates: Option<PathBuf>,
 
     /// Check the files already generated in DIR (`DIR/<access>/iam-policy.json`,
-    /// `cloudformation.yaml`, `eso/*.yaml`, possibly edited) instead of generating them.
+    /// `cloudformation.yaml`, `eso/*.yaml`, possibly edited, or written by hand) instead
+    /// of generating them. With the flags of one access, `<access>` is `--name`
+    /// (default `aws-secrets-manager`).
     #[arg(long, value_name = "DIR")]
     pub artifacts: Option<PathBuf>,
 
@@ -83,7 +93,10 @@ fn today() -> (i32, u32, u32) {
 
 /// Runs `sma check`; `Err` is a tool or configuration error (exit 2).
 pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
-    let plan = model::load(&args.config)?;
+    let plan = match &args.config {
+        Some(path) => model::load(path)?,
+        None => args.access.single_access().validate()?,
+    };
     let waivers = match &args.waivers {
         Some(path) => check::input::read_waivers(path)?,
         None => Vec::new(),

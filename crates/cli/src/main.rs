@@ -3,6 +3,7 @@
 //!
 //! This binary is thin: every subcommand parses its flags and calls a library crate.
 
+mod access_flags;
 mod check;
 mod gateway;
 mod generate;
@@ -31,7 +32,7 @@ enum Command {
     Report(ReportCommand),
     /// Prove offline, for every possible secret name, that each access reads nothing
     /// outside its intent and its role trusts only ESO (exit 0 clean, 1 findings, 2 error).
-    Check(check::CheckArgs),
+    Check(Box<check::CheckArgs>),
     /// Evaluate authorization cases (JSON Lines in, one JSON line out per case).
     Simulate(simulate::SimulateArgs),
     /// Serve the IAM-enforcing gateway in front of LocalStack.
@@ -50,7 +51,7 @@ fn main() -> ExitCode {
         Command::Prove(args) => return prove::run(*args),
         Command::Report(ReportCommand::Merge(args)) => return prove::merge(args),
         Command::Check(args) => {
-            return check::run(args).unwrap_or_else(|error| {
+            return check::run(*args).unwrap_or_else(|error| {
                 eprintln!("error: {error:#}");
                 ExitCode::from(2)
             })

@@ -136,3 +136,51 @@ fn waivers_mark_findings_waived_and_expired_ones_fail() {
         .contains("\"2.1.0\""));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Artifacts sma did not generate (or edited ones) with the intent given as flags: the
+/// same findings as with the equivalent configuration file.
+#[test]
+fn intent_as_flags_gives_the_findings_of_the_equivalent_configuration() {
+    let case = format!("{BROKEN}/staging-star");
+    let with_config = sma(&[
+        "check",
+        "--config",
+        &format!("{BROKEN}/config.yaml"),
+        "--artifacts",
+        &case,
+    ]);
+    let with_flags = sma(&[
+        "check",
+        "--setup",
+        "role-arn",
+        "--cluster-name",
+        "prod-eks",
+        "--account-id",
+        "123456789012",
+        "--region",
+        "eu-west-3",
+        "--oidc-issuer",
+        "https://oidc.eks.eu-west-3.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE",
+        "--name",
+        "app",
+        "--secret-name",
+        "staging/db",
+        "--prefix",
+        "staging/app/",
+        "--artifacts",
+        &case,
+    ]);
+    assert_eq!(with_flags.0, 1, "{}{}", with_flags.1, with_flags.2);
+    assert!(
+        with_flags.1.contains("counterexample: staging\n"),
+        "{}",
+        with_flags.1
+    );
+    assert_eq!(with_flags, with_config);
+    // Flags and a file are not both the intent; a flag's error names the flag.
+    let (code, _, err) = sma(&["check", "--config", "x.yaml", "--prefix", "a/"]);
+    assert_eq!(code, 2, "{err}");
+    let (code, _, err) = sma(&["check", "--setup", "role-arn", "--region", "eu-west-3"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--account-id"), "{err}");
+}
