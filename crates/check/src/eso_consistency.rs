@@ -56,14 +56,11 @@ pub struct EsoInputs<'a> {
     pub trust: &'a [&'a PolicyDoc],
 }
 
-/// Reads the access's ESO manifests (`files`: every `<access>/eso/*.yaml`).
-pub fn read_manifests(access: &str, files: &[&Artifact]) -> Result<Manifests, CheckError> {
-    if files.is_empty() {
-        return Err(CheckError::MissingArtifact {
-            access: access.to_owned(),
-            file: format!("{access}/eso/*.yaml"),
-        });
-    }
+/// Every Kubernetes document of `files` (several per file allowed), errors naming the
+/// file.
+pub(crate) fn parse_manifests<'a>(
+    files: impl IntoIterator<Item = &'a Artifact>,
+) -> Result<Manifests, CheckError> {
     let mut manifests = Manifests::default();
     for file in files {
         manifests
@@ -73,6 +70,18 @@ pub fn read_manifests(access: &str, files: &[&Artifact]) -> Result<Manifests, Ch
                 message: e.to_string(),
             })?;
     }
+    Ok(manifests)
+}
+
+/// Reads the access's ESO manifests (`files`: every `<access>/eso/*.yaml`).
+pub fn read_manifests(access: &str, files: &[&Artifact]) -> Result<Manifests, CheckError> {
+    if files.is_empty() {
+        return Err(CheckError::MissingArtifact {
+            access: access.to_owned(),
+            file: format!("{access}/eso/*.yaml"),
+        });
+    }
+    let manifests = parse_manifests(files.iter().copied())?;
     if manifests.stores.is_empty() {
         return Err(CheckError::Manifest {
             file: format!("{access}/eso/"),

@@ -45,16 +45,7 @@ pub struct LeastPrivilege {
 
 /// Reads ExternalSecret manifests (`files`: path and text; many documents per file).
 pub fn read_external_secrets(files: &[Artifact]) -> Result<Manifests, CheckError> {
-    let mut manifests = Manifests::default();
-    for file in files {
-        manifests
-            .add_yaml(&file.path, &file.contents)
-            .map_err(|e| CheckError::Manifest {
-                file: file.path.clone(),
-                message: e.to_string(),
-            })?;
-    }
-    Ok(manifests)
+    crate::eso_consistency::parse_manifests(files)
 }
 
 /// What the ExternalSecrets using `access`'s store read (`prefix`: the store's).
