@@ -5,6 +5,11 @@
 //! boolean [`Formula`] of its components. A breadth-first search over the product gives
 //! a shortest member of the formula's language, or proves it empty. No sampling: every
 //! string is covered.
+//!
+//! Cost (`cargo bench -p check`): compiled NFAs keep only the states that matter and
+//! sparse edges; each component is determinized lazily during a search, so a product
+//! state is one id per component; only atoms every required component can take are
+//! tried; and one exploration answers several formulas over the same product.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -33,7 +38,151 @@ impl Hasher for StateHasher {
     }
 }
 
-type StateMap = HashMap<Vec<u64>, usize, BuildHasherDefault<StateHasher>>;
+/// A machine word a [`StateTable`] stores: `u64` for NFA state sets, `u32` for
+/// product states (one determinized state id per component).
+trait Word: Copy + Eq {
+    fn to_u64(self) -> u64;
+}
+
+impl Word for u64 {
+    fn to_u64(self) -> u64 {
+        self
+    }
+}
+
+impl Word for u32 {
+    fn to_u64(self) -> u64 {
+        u64::from(self)
+    }
+}
+
+/// Fixed-width states stored end to end in one vector, with an open-addressing index
+/// over them: no allocation per state (a search's cost is mostly stepping and storing
+/// states, so this matters).
+struct StateTable<W> {
+    width: usize,
+    states: Vec<W>,
+    /// Index + 1 of the state in each slot; 0 for an empty slot. Length: a power of two.
+    slots: Vec<u32>,
+}
+
+impl<W: Word> StateTable<W> {
+    fn new(width: usize) -> StateTable<W> {
+        StateTable {
+            width,
+            states: Vec::new(),
+            slots: vec![0; 64],
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.states.len() / self.width
+    }
+
+    fn get(&self, index: usize) -> &[W] {
+        &self.states[index * self.width..(index + 1) * self.width]
+    }
+
+    fn slot_of(&self, state: &[W]) -> usize {
+        let mut hasher = StateHasher::default();
+        state.iter().for_each(|w| hasher.write_u64(w.to_u64()));
+        // The multiplicative hash mixes into the high bits.
+        (hasher.finish() >> 32) as usize & (self.slots.len() - 1)
+    }
+
+    /// The index of `state`, added unless present, and whether it was added.
+    fn insert(&mut self, state: &[W]) -> (usize, bool) {
+        let mask = self.slots.len() - 1;
+        let mut slot = self.slot_of(state);
+        loop {
+            match self.slots[slot] {
+                0 => break,
+                i if self.get(i as usize - 1) == state => return (i as usize - 1, false),
+                _ => slot = (slot + 1) & mask,
+            }
+        }
+        self.states.extend_from_slice(state);
+        let index = self.len() - 1;
+        self.slots[slot] = self.len() as u32;
+        if self.len() * 2 > self.slots.len() {
+            self.grow();
+        }
+        (index, true)
+    }
+
+    fn grow(&mut self) {
+        self.slots = vec![0; self.slots.len() * 2];
+        let mask = self.slots.len() - 1;
+        for index in 0..self.len() {
+            let mut slot = self.slot_of(self.get(index));
+            while self.slots[slot] != 0 {
+                slot = (slot + 1) & mask;
+            }
+            self.slots[slot] = index as u32 + 1;
+        }
+    }
+}
+
+/// One component of a product, determinized as the search goes (subset construction,
+/// lazily): each state set it reaches gets an id, and each (id, atom) step is computed
+/// once. A product state is then one id per component, and a product step one table
+/// lookup per component — the product revisits the same sets of each component many
+/// times.
+struct LazyDfa<'a> {
+    nfa: &'a CompiledNfa,
+    sets: StateTable<u64>,
+    /// `next[id * atoms + atom]`, [`UNKNOWN`] until computed.
+    next: Vec<u32>,
+    accepting: Vec<bool>,
+    dead: Vec<bool>,
+    /// The atoms on which each set goes somewhere: the search tries only those.
+    live_atoms: Vec<u128>,
+}
+
+const UNKNOWN: u32 = u32::MAX;
+
+impl<'a> LazyDfa<'a> {
+    fn new(nfa: &'a CompiledNfa) -> LazyDfa<'a> {
+        LazyDfa {
+            nfa,
+            sets: StateTable::new(nfa.words),
+            next: Vec::new(),
+            accepting: Vec::new(),
+            dead: Vec::new(),
+            live_atoms: Vec::new(),
+        }
+    }
+
+    fn intern(&mut self, set: &[u64]) -> u32 {
+        let (id, added) = self.sets.insert(set);
+        if added {
+            self.next
+                .extend(std::iter::repeat_n(UNKNOWN, self.nfa.atoms));
+            self.accepting.push(self.nfa.accepts_set(set));
+            self.dead.push(set.iter().all(|w| *w == 0));
+            let mut live = 0;
+            for (w, &word) in set.iter().enumerate() {
+                let mut bits = word;
+                while bits != 0 {
+                    live |= self.nfa.out_atoms[w * 64 + bits.trailing_zeros() as usize];
+                    bits &= bits - 1;
+                }
+            }
+            self.live_atoms.push(live);
+        }
+        id as u32
+    }
+
+    fn step(&mut self, id: u32, atom: usize, scratch: &mut [u64]) -> u32 {
+        let at = id as usize * self.nfa.atoms + atom;
+        if self.next[at] == UNKNOWN {
+            self.nfa.step(self.sets.get(id as usize), atom, scratch);
+            let next = self.intern(scratch);
+            self.next[at] = next;
+        }
+        self.next[at]
+    }
+}
 
 /// A set of ASCII characters (bit `c` set for character code `c`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -129,9 +278,23 @@ impl Nfa {
 
     /// Exactly the string `text`.
     pub fn literal(text: &str) -> Nfa {
-        text.chars().fold(Nfa::empty_string(), |nfa, c| {
-            nfa.then(Nfa::class(CharSet::single(c)))
-        })
+        Nfa::chain(text.chars().map(CharSet::single))
+    }
+
+    /// One character of each set in turn: a chain of states without ε-edges (a
+    /// literal ARN prefix is fifty characters; composing it with `then` would cost a
+    /// state and an ε-edge per character).
+    fn chain(sets: impl IntoIterator<Item = CharSet>) -> Nfa {
+        let mut nfa = Nfa::nothing();
+        let mut last = 0;
+        for set in sets {
+            let next = nfa.add_state();
+            // An empty set (a non-ASCII character) leaves the end unreachable.
+            nfa.add_edge(last, set, next);
+            last = next;
+        }
+        nfa.accepting[last] = true;
+        nfa
     }
 
     /// Any string over `set`, including the empty one.
@@ -143,7 +306,7 @@ impl Nfa {
 
     /// Exactly `n` characters from `set`.
     pub fn repeat(set: CharSet, n: usize) -> Nfa {
-        (0..n).fold(Nfa::empty_string(), |nfa, _| nfa.then(Nfa::class(set)))
+        Nfa::chain(std::iter::repeat_n(set, n))
     }
 
     /// Adds a state and returns its index.
@@ -221,16 +384,18 @@ impl Nfa {
     }
 
     /// Compiles the automaton over `alphabet`: ε-closures folded into the transitions,
-    /// states that cannot reach acceptance removed (so an empty state set means "never
-    /// accepts from here").
+    /// and only the states that matter kept — those with a character edge or accepting
+    /// (a state with only ε-edges is already stood for by its closure), and only if they
+    /// can still reach acceptance (so an empty state set means "never accepts from
+    /// here"). Fewer states make every step of a product search cheaper.
     pub fn compile(&self, alphabet: &Alphabet) -> CompiledNfa {
         let n = self.edges.len();
-        let words = n.div_ceil(64).max(1);
+        let old_words = n.div_ceil(64).max(1);
         // ε-closure of every state, once (depth-first over ε-edges).
-        let mut closures = vec![0u64; n * words];
+        let mut closures = vec![0u64; n * old_words];
         for s in 0..n {
             let mut stack = vec![s];
-            let own = &mut closures[s * words..(s + 1) * words];
+            let own = &mut closures[s * old_words..(s + 1) * old_words];
             set_bit(own, s);
             while let Some(x) = stack.pop() {
                 for &t in &self.epsilon[x] {
@@ -241,15 +406,6 @@ impl Nfa {
                 }
             }
         }
-        let closure = |set: &mut Vec<u64>| {
-            let mut out = vec![0u64; words];
-            for s in (0..n).filter(|&s| bit(set, s)) {
-                for (o, c) in out.iter_mut().zip(&closures[s * words..(s + 1) * words]) {
-                    *o |= c;
-                }
-            }
-            *set = out;
-        };
         // Co-reachability (reverse search from accepting states over all edges).
         let mut reverse: Vec<Vec<usize>> = vec![Vec::new(); n];
         for s in 0..n {
@@ -260,54 +416,87 @@ impl Nfa {
                 reverse[t].push(s);
             }
         }
-        let mut live = vec![0u64; words];
+        let mut live = vec![false; n];
         let mut stack: Vec<usize> = (0..n).filter(|&s| self.accepting[s]).collect();
         for &s in &stack {
-            set_bit(&mut live, s);
+            live[s] = true;
         }
         while let Some(s) = stack.pop() {
             for &p in &reverse[s] {
-                if !bit(&live, p) {
-                    set_bit(&mut live, p);
+                if !live[p] {
+                    live[p] = true;
                     stack.push(p);
                 }
             }
         }
-        let trim = |set: &mut Vec<u64>| {
-            for (w, l) in set.iter_mut().zip(&live) {
-                *w &= l;
-            }
-        };
-        let atoms = alphabet.atoms.len();
-        let mut delta = vec![0u64; n * atoms * words];
+        // The kept states, renumbered densely.
+        let mut renumbered = vec![usize::MAX; n];
+        let mut kept = 0;
         for s in 0..n {
-            for &(set, t) in &self.edges[s] {
-                let target = &closures[t * words..(t + 1) * words];
-                for (a, atom) in alphabet.atoms.iter().enumerate() {
-                    // Atoms refine every edge set: meeting one means containing it.
-                    if !set.intersect(*atom).is_empty() {
-                        let at = (s * atoms + a) * words;
-                        for (d, (c, l)) in delta[at..at + words]
-                            .iter_mut()
-                            .zip(target.iter().zip(&live))
-                        {
-                            *d |= c & l;
-                        }
+            if live[s] && (self.accepting[s] || !self.edges[s].is_empty()) {
+                renumbered[s] = kept;
+                kept += 1;
+            }
+        }
+        let words = kept.div_ceil(64).max(1);
+        // The kept states of a closure, in the new numbering.
+        let project = |closure: &[u64], into: &mut [u64]| {
+            for (w, &word) in closure.iter().enumerate() {
+                let mut bits = word;
+                while bits != 0 {
+                    let s = w * 64 + bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    if renumbered[s] != usize::MAX {
+                        set_bit(into, renumbered[s]);
                     }
                 }
             }
+        };
+        let mut targets = vec![0u64; n * words];
+        for s in 0..n {
+            project(
+                &closures[s * old_words..(s + 1) * old_words],
+                &mut targets[s * words..(s + 1) * words],
+            );
         }
+        let atoms = alphabet.atoms.len();
+        // Sparse transitions: the NFAs of globs have one or two edges a state, so each
+        // kept state lists its edges (the atoms they take, the closure they reach)
+        // instead of a dense (state, atom) table.
+        let mut edge_starts = Vec::with_capacity(kept + 1);
+        let mut edges = Vec::new();
+        let mut out_atoms = Vec::with_capacity(kept);
+        for s in (0..n).filter(|&s| renumbered[s] != usize::MAX) {
+            edge_starts.push(edges.len() as u32);
+            let mut out = 0u128;
+            for &(set, t) in &self.edges[s] {
+                if targets[t * words..(t + 1) * words].iter().all(|w| *w == 0) {
+                    continue;
+                }
+                // Atoms refine every edge set: meeting one means containing it.
+                let mask = alphabet
+                    .atoms
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, atom)| !set.intersect(**atom).is_empty())
+                    .fold(0u128, |mask, (a, _)| mask | 1 << a);
+                if mask != 0 {
+                    edges.push((mask, t as u32));
+                    out |= mask;
+                }
+            }
+            out_atoms.push(out);
+        }
+        edge_starts.push(edges.len() as u32);
         let mut start = vec![0u64; words];
         for &s in &self.starts {
-            set_bit(&mut start, s);
-        }
-        closure(&mut start);
-        trim(&mut start);
-        let mut accept = vec![0u64; words];
-        for s in 0..n {
-            if self.accepting[s] {
-                set_bit(&mut accept, s);
+            for (o, c) in start.iter_mut().zip(&targets[s * words..(s + 1) * words]) {
+                *o |= c;
             }
+        }
+        let mut accept = vec![0u64; words];
+        for s in (0..n).filter(|&s| self.accepting[s] && renumbered[s] != usize::MAX) {
+            set_bit(&mut accept, renumbered[s]);
         }
         CompiledNfa {
             states: n,
@@ -315,7 +504,10 @@ impl Nfa {
             atoms,
             start,
             accept,
-            delta,
+            edge_starts,
+            edges,
+            targets,
+            out_atoms,
         }
     }
 
@@ -359,8 +551,12 @@ impl Alphabet {
     /// Splits `universe` into atoms refined by every set in `sets`. Atoms are ordered
     /// by their representative's place in a readable preference order.
     pub fn new(universe: CharSet, sets: impl IntoIterator<Item = CharSet>) -> Alphabet {
+        // Automata repeat the same few sets on many edges: refine by each once.
+        let mut sets: Vec<u128> = sets.into_iter().map(|set| set.0).collect();
+        sets.sort_unstable();
+        sets.dedup();
         let mut atoms = vec![universe];
-        for set in sets {
+        for set in sets.into_iter().map(CharSet) {
             let mut refined = Vec::with_capacity(atoms.len() + 1);
             for atom in atoms {
                 let inside = atom.intersect(set);
@@ -442,7 +638,15 @@ pub struct CompiledNfa {
     atoms: usize,
     start: Vec<u64>,
     accept: Vec<u64>,
-    delta: Vec<u64>,
+    /// The edges of kept state `s`: `edges[edge_starts[s]..edge_starts[s + 1]]`.
+    edge_starts: Vec<u32>,
+    /// An edge: the atoms it takes (bit `a`) and the state (before renumbering) whose
+    /// closure it reaches.
+    edges: Vec<(u128, u32)>,
+    /// The ε-closure of every state before renumbering, as a set of kept states.
+    targets: Vec<u64>,
+    /// For each kept state, the atoms (bit `a`) on which it has a next state.
+    out_atoms: Vec<u128>,
 }
 
 impl CompiledNfa {
@@ -453,9 +657,14 @@ impl CompiledNfa {
             while bits != 0 {
                 let s = w * 64 + bits.trailing_zeros() as usize;
                 bits &= bits - 1;
-                let at = (s * self.atoms + atom) * self.words;
-                for (i, next) in into.iter_mut().enumerate() {
-                    *next |= self.delta[at + i];
+                let edges = self.edge_starts[s] as usize..self.edge_starts[s + 1] as usize;
+                for &(mask, target) in &self.edges[edges] {
+                    if mask & (1 << atom) != 0 {
+                        let at = target as usize * self.words;
+                        for (next, t) in into.iter_mut().zip(&self.targets[at..]) {
+                            *next |= t;
+                        }
+                    }
                 }
             }
         }
@@ -515,6 +724,16 @@ impl Formula {
         }
     }
 
+    /// Whether the formula is false whenever component `i` rejects (it is `i` or a
+    /// conjunction with `i` as a term).
+    fn requires(&self, i: usize) -> bool {
+        match self {
+            Formula::Component(c) => *c == i,
+            Formula::All(terms) => terms.iter().any(|t| t.requires(i)),
+            _ => false,
+        }
+    }
+
     /// Marks the components the formula reads.
     fn components(&self, used: &mut [bool]) {
         match self {
@@ -561,7 +780,8 @@ impl Formula {
 pub struct Witness {
     /// The string (each atom printed as its representative).
     pub text: String,
-    /// For each component, whether it accepts `text`.
+    /// For each component, whether it accepts `text` (exact for the components the
+    /// searched formulas read; `false` for the others, which are not stepped).
     pub accepted_by: Vec<bool>,
 }
 
@@ -574,107 +794,162 @@ pub fn shortest_witness(
     formula: &Formula,
     max_states: usize,
 ) -> Result<Option<Witness>, ProductTooLarge> {
-    let offsets: Vec<usize> = components
-        .iter()
-        .scan(0, |acc, c| {
-            let at = *acc;
-            *acc += c.words;
-            Some(at)
-        })
-        .collect();
-    let width: usize = components.iter().map(|c| c.words).sum();
-    // Components the formula never reads are not stepped (their bits stay empty).
-    let mut used = vec![false; components.len()];
-    formula.components(&mut used);
-    let start: Vec<u64> = components
-        .iter()
-        .zip(&used)
-        .flat_map(|(c, used)| {
-            if *used {
-                c.start.clone()
-            } else {
-                vec![0; c.words]
-            }
-        })
-        .collect();
-    let slice = |i: usize| offsets[i]..offsets[i] + components[i].words;
-    let dead_in = |state: &[u64], i: usize| state[slice(i)].iter().all(|w| *w == 0);
-    let accepts_in = |state: &[u64], i: usize| components[i].accepts_set(&state[slice(i)]);
+    let mut found = shortest_witnesses(
+        alphabet,
+        components,
+        std::slice::from_ref(formula),
+        max_states,
+    )?;
+    Ok(found.pop().flatten())
+}
 
-    let required: Vec<usize> = match formula {
-        Formula::All(terms) => terms
-            .iter()
-            .filter_map(|t| match t {
-                Formula::Component(i) => Some(*i),
-                _ => None,
-            })
-            .collect(),
-        Formula::Component(i) => vec![*i],
-        _ => Vec::new(),
-    };
-    let mut index = StateMap::default();
-    let mut states: Vec<Vec<u64>> = Vec::new();
-    let mut parent: Vec<(usize, usize)> = Vec::new();
-    if formula.settled(&|i| dead_in(&start, i)) == Some(false) {
-        return Ok(None);
-    }
-    index.insert(start.clone(), 0);
-    states.push(start);
-    parent.push((usize::MAX, 0));
+/// [`shortest_witness`] for several formulas over the same product, in one
+/// exploration: a proof asks "broader?" and "narrower?" of the same automata, and the
+/// product states both searches visit are mostly the same. The answer for each formula
+/// is the same as its own search's.
+pub fn shortest_witnesses(
+    alphabet: &Alphabet,
+    components: &[&CompiledNfa],
+    formulas: &[Formula],
+    max_states: usize,
+) -> Result<Vec<Option<Witness>>, ProductTooLarge> {
+    // Components no formula reads are not stepped (they stay at the empty set).
+    let mut used = vec![false; components.len()];
+    formulas.iter().for_each(|f| f.components(&mut used));
+    let mut dfas: Vec<LazyDfa> = components.iter().map(|c| LazyDfa::new(c)).collect();
+    let mut scratch: Vec<Vec<u64>> = components.iter().map(|c| vec![0; c.words]).collect();
+    let start: Vec<u32> = dfas
+        .iter_mut()
+        .zip(&used)
+        .map(|(dfa, used)| {
+            let start = if *used {
+                dfa.nfa.start.clone()
+            } else {
+                vec![0; dfa.nfa.words]
+            };
+            dfa.intern(&start)
+        })
+        .collect();
+    // Components every formula requires: an atom that kills one ends every search.
+    let required: Vec<usize> = (0..components.len())
+        .filter(|&i| formulas.iter().all(|f| f.requires(i)))
+        .collect();
+    let others: Vec<usize> = (0..components.len())
+        .filter(|i| used[*i] && !required.contains(i))
+        .collect();
+    let dead_in = |dfas: &[LazyDfa], state: &[u32], i: usize| dfas[i].dead[state[i] as usize];
+    let accepts_in =
+        |dfas: &[LazyDfa], state: &[u32], i: usize| dfas[i].accepting[state[i] as usize];
+    // A formula depends only on which components are dead (or accept), and few
+    // combinations occur: its verdicts are kept per combination instead of walking it
+    // at every step.
+    let mut settled_by_dead: Vec<_> = formulas
+        .iter()
+        .map(|f| FormulaCache::new(components.len(), |dead| f.settled(dead)))
+        .collect();
+    let mut holds_by_accepting: Vec<_> = formulas
+        .iter()
+        .map(|f| FormulaCache::new(components.len(), |accepts| Some(f.eval(accepts))))
+        .collect();
+    let mut found: Vec<Option<Witness>> = vec![None; formulas.len()];
+    let mut searching: Vec<bool> = settled_by_dead
+        .iter_mut()
+        .map(|cache| cache.get(|i| dead_in(&dfas, &start, i)) != Some(false))
+        .collect();
+    let every_atom = (0..alphabet.len()).fold(0u128, |mask, a| mask | 1 << a);
+    let mut states = StateTable::new(components.len().max(1));
+    states.insert(&start);
+    let mut parent: Vec<(usize, usize)> = vec![(usize::MAX, 0)];
     let mut head = 0;
-    let mut next = vec![0u64; width];
-    let mut current = vec![0u64; width];
-    while head < states.len() {
-        current.copy_from_slice(&states[head]);
-        if formula.eval(&|i| accepts_in(&current, i)) {
-            let mut atoms = Vec::new();
-            let mut at = head;
-            while parent[at].0 != usize::MAX {
-                atoms.push(parent[at].1);
-                at = parent[at].0;
+    let mut next = start.clone();
+    let mut current = start;
+    while head < states.len() && searching.iter().any(|s| *s) {
+        current.copy_from_slice(states.get(head));
+        for f in 0..formulas.len() {
+            if searching[f]
+                && holds_by_accepting[f].get(|i| accepts_in(&dfas, &current, i)) == Some(true)
+            {
+                let mut atoms = Vec::new();
+                let mut at = head;
+                while parent[at].0 != usize::MAX {
+                    atoms.push(parent[at].1);
+                    at = parent[at].0;
+                }
+                let text: String = atoms
+                    .iter()
+                    .rev()
+                    .map(|a| alphabet.representatives[*a])
+                    .collect();
+                let accepted_by = (0..components.len())
+                    .map(|i| accepts_in(&dfas, &current, i))
+                    .collect();
+                found[f] = Some(Witness { text, accepted_by });
+                searching[f] = false;
             }
-            let text: String = atoms
-                .iter()
-                .rev()
-                .map(|a| alphabet.representatives[*a])
-                .collect();
-            let accepted_by = (0..components.len())
-                .map(|i| accepts_in(&current, i))
-                .collect();
-            return Ok(Some(Witness { text, accepted_by }));
         }
-        'atoms: for atom in 0..alphabet.len() {
-            // Components the formula requires step first: most atoms kill one of them
-            // (the universe's fixed ARN prefix), and then the others need no step.
-            for &i in &required {
-                let range = slice(i);
-                components[i].step(&current[range.clone()], atom, &mut next[range.clone()]);
-                if next[range].iter().all(|w| *w == 0) {
-                    continue 'atoms;
-                }
+        // Only atoms on which every required component goes on: most atoms kill one
+        // of them (the universe's fixed ARN prefix).
+        let mut candidates = required.iter().fold(every_atom, |mask, &i| {
+            mask & dfas[i].live_atoms[current[i] as usize]
+        });
+        while candidates != 0 {
+            let atom = candidates.trailing_zeros() as usize;
+            candidates &= candidates - 1;
+            for &i in required.iter().chain(&others) {
+                next[i] = dfas[i].step(current[i], atom, &mut scratch[i]);
             }
-            for (i, c) in components.iter().enumerate() {
-                if required.contains(&i) || !used[i] {
-                    continue;
-                }
-                let range = slice(i);
-                c.step(&current[range.clone()], atom, &mut next[range]);
-            }
-            if formula.settled(&|i| dead_in(&next, i)) == Some(false) {
+            // Pruned when no formula still searched can accept any continuation.
+            let hopeless = (0..formulas.len()).all(|f| {
+                !searching[f] || settled_by_dead[f].get(|i| dead_in(&dfas, &next, i)) == Some(false)
+            });
+            if hopeless {
                 continue;
             }
-            if !index.contains_key(&next) {
-                if states.len() >= max_states {
+            if states.insert(&next).1 {
+                if states.len() > max_states {
                     return Err(ProductTooLarge { max_states });
                 }
-                index.insert(next.clone(), states.len());
-                states.push(next.clone());
                 parent.push((head, atom));
             }
         }
+        // Subset construction can blow up: its sets count against the same bound.
+        if dfas.iter().map(|d| d.sets.len()).sum::<usize>() > max_states {
+            return Err(ProductTooLarge { max_states });
+        }
         head += 1;
     }
-    Ok(None)
+    Ok(found)
+}
+
+/// A formula's value memoized per combination of per-component flags (the bits of a
+/// `u128` key; a formula over more than 128 components is evaluated every time).
+struct FormulaCache<F> {
+    components: usize,
+    compute: F,
+    values: HashMap<u128, Option<bool>, BuildHasherDefault<StateHasher>>,
+}
+
+impl<F: Fn(&dyn Fn(usize) -> bool) -> Option<bool>> FormulaCache<F> {
+    fn new(components: usize, compute: F) -> FormulaCache<F> {
+        FormulaCache {
+            components,
+            compute,
+            values: HashMap::default(),
+        }
+    }
+
+    fn get(&mut self, flag: impl Fn(usize) -> bool) -> Option<bool> {
+        if self.components > 128 {
+            return (self.compute)(&flag);
+        }
+        let key = (0..self.components)
+            .filter(|&i| flag(i))
+            .fold(0u128, |key, i| key | 1 << i);
+        *self
+            .values
+            .entry(key)
+            .or_insert_with(|| (self.compute)(&|i| key & (1 << i) != 0))
+    }
 }
 
 /// The product automaton grew beyond its bound: no verdict (a finding, never a pass).
@@ -734,5 +1009,48 @@ mod tests {
             shortest_witness(&alpha, &[&wide, &narrow], &inside, 1000).unwrap(),
             None
         );
+    }
+
+    /// One exploration for several formulas answers each as its own search does, also
+    /// when one formula is settled early and another needs the states it gave up.
+    #[test]
+    fn several_formulas_answer_as_each_alone() {
+        let a_star = Nfa::literal("a").then(Nfa::star_of(CharSet::ANY));
+        let a_slash_b = Nfa::literal("a/b").then(Nfa::star_of(CharSet::ANY));
+        let c_or_ab = Nfa::literal("c").or(Nfa::literal("ab"));
+        let alpha = alphabet(&[&a_star, &a_slash_b, &c_or_ab]);
+        let compiled = [
+            a_star.compile(&alpha),
+            a_slash_b.compile(&alpha),
+            c_or_ab.compile(&alpha),
+        ];
+        let components: Vec<&CompiledNfa> = compiled.iter().collect();
+        let c = Formula::Component;
+        let formulas = vec![
+            Formula::All(vec![c(0), c(1).negate()]),
+            Formula::All(vec![c(1), c(0).negate()]),
+            Formula::All(vec![c(0), c(1)]),
+            c(2),
+            Formula::All(vec![c(2).negate(), c(1)]),
+        ];
+        let together = shortest_witnesses(&alpha, &components, &formulas, 1000).unwrap();
+        for (formula, found) in formulas.iter().zip(together) {
+            let alone = shortest_witness(&alpha, &components, formula, 1000).unwrap();
+            assert_eq!(
+                found.as_ref().map(|w| &w.text),
+                alone.as_ref().map(|w| &w.text),
+                "{formula:?}"
+            );
+            // Acceptance is exact for the components the formula reads.
+            let mut read = vec![false; components.len()];
+            formula.components(&mut read);
+            let read_by = |w: &Witness| {
+                (0..read.len())
+                    .filter(|&i| read[i])
+                    .map(|i| w.accepted_by[i])
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(found.as_ref().map(read_by), alone.as_ref().map(read_by));
+        }
     }
 }

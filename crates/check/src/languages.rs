@@ -2,8 +2,6 @@
 //! create for an account, the intended set of an access, the ARN patterns of policies
 //! with IAM's per-part matching rules, and condition values.
 
-use std::collections::HashMap;
-
 use iam::view::{Piece, ResourcePattern};
 use model::{Access, SecretScope};
 
@@ -297,17 +295,42 @@ type PartState = (usize, usize, usize);
 /// colons.
 struct PartsBuilder {
     nfa: Nfa,
-    ids: HashMap<PartState, usize>,
+    /// The NFA state of each (part, token, colons), `usize::MAX` until made: a dense
+    /// table (parts × tokens × six colon counts) rather than a hash map, because this
+    /// runs for every pattern of every statement.
+    ids: Vec<usize>,
+    /// Where each part's rows start in `ids`.
+    part_offsets: Vec<usize>,
     work: Vec<PartState>,
 }
 
 impl PartsBuilder {
+    fn new(parts: &[Vec<Token>]) -> PartsBuilder {
+        let mut part_offsets = Vec::with_capacity(parts.len());
+        let mut size = 0;
+        for tokens in parts {
+            part_offsets.push(size);
+            size += (tokens.len() + 1) * (BOUNDARIES + 1);
+        }
+        PartsBuilder {
+            nfa: Nfa::default(),
+            ids: vec![usize::MAX; size],
+            part_offsets,
+            work: Vec::new(),
+        }
+    }
+
+    fn slot(&self, (part, token, colons): PartState) -> usize {
+        self.part_offsets[part] + token * (BOUNDARIES + 1) + colons
+    }
+
     fn id(&mut self, key: PartState) -> usize {
-        if let Some(id) = self.ids.get(&key) {
-            return *id;
+        let slot = self.slot(key);
+        if self.ids[slot] != usize::MAX {
+            return self.ids[slot];
         }
         let id = self.nfa.add_state();
-        self.ids.insert(key, id);
+        self.ids[slot] = id;
         self.work.push(key);
         id
     }
@@ -335,15 +358,11 @@ impl PartsBuilder {
 }
 
 fn arn_parts_nfa(parts: &[Vec<Token>]) -> Nfa {
-    let mut b = PartsBuilder {
-        nfa: Nfa::default(),
-        ids: HashMap::new(),
-        work: Vec::new(),
-    };
+    let mut b = PartsBuilder::new(parts);
     let start = b.id((0, 0, 0));
     b.nfa.add_start(start);
     while let Some((part, token, colons)) = b.work.pop() {
-        let here = b.ids[&(part, token, colons)];
+        let here = b.ids[b.slot((part, token, colons))];
         let tokens = &parts[part];
         let spans = matches!(tokens.last(), Some(Token::Run));
         match tokens.get(token) {

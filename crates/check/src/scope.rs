@@ -22,7 +22,9 @@ use iam::Effect;
 use model::SecretScope;
 
 use crate::artifacts::PolicyDoc;
-use crate::automata::{shortest_witness, Alphabet, CompiledNfa, Formula, Nfa, Witness};
+use crate::automata::{
+    shortest_witness, shortest_witnesses, Alphabet, CompiledNfa, Formula, Nfa, Witness,
+};
 use crate::error::CheckError;
 use crate::findings::{Finding, Location, Rule};
 use crate::languages::{
@@ -432,9 +434,9 @@ fn prove_group(
     let compiled: Vec<CompiledNfa> = nfas.iter().map(|n| n.compile(&alphabet)).collect();
     let components: Vec<&CompiledNfa> = compiled.iter().collect();
     let allowed = |reading: Reading| allowed_formula(&statements, reading);
-    let search = |formula: Formula| -> Result<Option<Witness>, CheckError> {
+    let search_all = |formulas: &[Formula]| -> Result<Vec<Option<Witness>>, CheckError> {
         let found =
-            shortest_witness(&alphabet, &components, &formula, MAX_STATES).map_err(|e| {
+            shortest_witnesses(&alphabet, &components, formulas, MAX_STATES).map_err(|e| {
                 CheckError::ProofTooLarge {
                     access: access.to_owned(),
                     message: format!("scope proof of {}: {e}", actions.join(", ")),
@@ -442,11 +444,19 @@ fn prove_group(
             })?;
         // Names longer than AWS allows cannot exist: beyond them the language is empty.
         Ok(found
-            .map(|mut w| {
-                w.text = w.text.replace(SUFFIX_SEPARATOR, "-");
-                w
+            .into_iter()
+            .map(|found| {
+                found
+                    .map(|mut w| {
+                        w.text = w.text.replace(SUFFIX_SEPARATOR, "-");
+                        w
+                    })
+                    .filter(|w| region_and_name(&w.text).1.len() <= MAX_NAME_LEN)
             })
-            .filter(|w| region_and_name(&w.text).1.len() <= MAX_NAME_LEN))
+            .collect())
+    };
+    let search = |formula: Formula| -> Result<Option<Witness>, CheckError> {
+        Ok(search_all(std::slice::from_ref(&formula))?.pop().flatten())
     };
     let uncertain = statements.iter().any(|s| s.uncertain);
     let readings: &[Reading] = if uncertain {
@@ -471,18 +481,39 @@ fn prove_group(
     };
     let mut findings = Vec::new();
 
-    // Broader: something allowed outside the intent, in any region; a counterexample in
-    // the access's own region is preferred, so that it reads next to the intended ones.
-    for &reading in readings {
-        // One search over every region proves emptiness; when it finds a secret in
+    // Both questions for every reading, in one exploration of the product: broader
+    // (something allowed outside the intent) and narrower (something intended and not
+    // allowed), over every region.
+    let broader = |reading| {
+        Formula::All(vec![
+            Formula::Component(ANY_REGION),
+            allowed(reading),
+            Formula::Component(INTENT).negate(),
+        ])
+    };
+    let narrower = |reading| {
+        Formula::All(vec![
+            Formula::Component(ANY_REGION),
+            Formula::Component(INTENT),
+            allowed(reading).negate(),
+        ])
+    };
+    let formulas: Vec<Formula> = readings
+        .iter()
+        .map(|&r| broader(r))
+        .chain(readings.iter().map(|&r| narrower(r)))
+        .collect();
+    let mut witnesses = search_all(&formulas)?;
+    let narrower_witnesses = witnesses.split_off(readings.len());
+    let broader_witnesses = witnesses;
+
+    // Broader: a counterexample in the access's own region is preferred, so that it
+    // reads next to the intended ones.
+    for (&reading, found) in readings.iter().zip(broader_witnesses) {
+        // The search over every region proves emptiness; when it finds a secret in
         // another region, a second search looks for one next to the intended secrets.
         {
-            let formula = Formula::All(vec![
-                Formula::Component(ANY_REGION),
-                allowed(reading),
-                Formula::Component(INTENT).negate(),
-            ]);
-            let Some(mut witness) = search(formula)? else {
+            let Some(mut witness) = found else {
                 continue;
             };
             if region_and_name(&witness.text).0 != space.region {
@@ -539,13 +570,8 @@ fn prove_group(
     }
 
     // Narrower: an intended secret that is not allowed even at the widest reading.
-    for &reading in readings.iter().rev() {
-        let formula = Formula::All(vec![
-            Formula::Component(ANY_REGION),
-            Formula::Component(INTENT),
-            allowed(reading).negate(),
-        ]);
-        let Some(witness) = search(formula)? else {
+    for (&reading, found) in readings.iter().zip(narrower_witnesses).rev() {
+        let Some(witness) = found else {
             continue;
         };
         let (region, name) = region_and_name(&witness.text);
