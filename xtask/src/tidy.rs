@@ -142,4 +142,42 @@ mod tests {
             "crates/iam/Cargo.toml and ARCHITECTURE.md disagree on what the policy engine depends on"
         );
     }
+
+    /// Markdown files of the repository (not under `target/` or hidden folders).
+    fn markdown_files(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("a readable folder").flatten() {
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if path.is_dir() {
+                if name != "target" && !name.starts_with('.') {
+                    markdown_files(&path, out);
+                }
+            } else if name.ends_with(".md") {
+                out.push(path);
+            }
+        }
+    }
+
+    /// A merge that left its conflict markers in a document (it happened to
+    /// ARCHITECTURE.md once, and no other test reads prose).
+    #[test]
+    fn no_document_keeps_merge_conflict_markers() {
+        let mut files = Vec::new();
+        markdown_files(&root(), &mut files);
+        let marked: Vec<String> = files
+            .iter()
+            .filter(|path| {
+                std::fs::read_to_string(path).is_ok_and(|text| {
+                    text.lines().any(|l| {
+                        l.starts_with("<<<<<<< ") || l.starts_with(">>>>>>> ") || l == "======="
+                    })
+                })
+            })
+            .map(|path| path.display().to_string())
+            .collect();
+        assert!(
+            marked.is_empty(),
+            "merge conflict markers left in {marked:?}"
+        );
+    }
 }
