@@ -265,6 +265,26 @@ pub struct Report {
     pub accesses: Vec<String>,
     /// The findings, waived ones included.
     pub findings: Vec<Finding>,
+    /// What this run could not check, and why (e.g. only a policy was given, so no
+    /// trust proof): a clean report says nothing about these.
+    pub not_checked: Vec<NotChecked>,
+}
+
+/// A family of checks an access did not get, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NotChecked {
+    /// The access.
+    pub access: String,
+    /// The family of rules not run (`trust`, `eso`; see [`Rule::family`]).
+    pub family: &'static str,
+    /// Why, and how to get it checked.
+    pub reason: String,
+}
+
+impl std::fmt::Display for NotChecked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "access `{}`: {} checks: {}", self.access, self.family, self.reason)
+    }
 }
 
 impl Report {

@@ -114,6 +114,14 @@ pub fn read_yaml_dir(dir: &Path) -> Result<Vec<Artifact>, CheckError> {
         .collect()
 }
 
+/// Reads one file given on the command line (`--policy`), named by its path as given.
+pub fn read_file(path: &Path) -> Result<Artifact, CheckError> {
+    Ok(Artifact {
+        contents: read(path)?,
+        path: path.display().to_string(),
+    })
+}
+
 /// Reads and validates a waivers file.
 pub fn read_waivers(path: &Path) -> Result<Vec<Waiver>, CheckError> {
     parse_waivers(&path.display().to_string(), &read(path)?)

@@ -31,7 +31,7 @@ pub mod usage;
 pub mod waivers;
 
 pub use error::CheckError;
-pub use findings::{Finding, Location, Report, Rule};
+pub use findings::{Finding, Location, NotChecked, Report, Rule};
 
 use artifacts::{PolicyDoc, PolicyRole, StackContext};
 use model::{Access, Identity, Plan};
@@ -277,6 +277,35 @@ pub fn check_access(access: &Access, artifacts: &[Artifact]) -> Result<Vec<Findi
         findings.extend(lint::lint_policy(name, doc));
     }
     Ok(findings)
+}
+
+/// Checks a bare identity policy (a JSON file sma did not generate, without its
+/// CloudFormation template or ESO manifests) against the intent of `access`: the scope
+/// proof and the lint. The trust proof and the ESO checks need the files that are
+/// missing; the report says so in [`Report::not_checked`] instead of passing them.
+pub fn check_policy(access: &Access, policy_file: &Artifact) -> Result<Report, CheckError> {
+    let name = access.name.as_str();
+    let policy = artifacts::policy_json(&policy_file.path, &policy_file.contents)?;
+    let space = languages::SecretSpace::of(access);
+    let mut findings = scope::prove_scope(name, &space, &access.scope, &[&policy])?;
+    findings.extend(lint::lint_policy(name, &policy));
+    let missing = |family, what: &str| NotChecked {
+        access: name.to_owned(),
+        family,
+        reason: format!(
+            "only a policy file was given; {what} are checked with --artifacts DIR (DIR/{name}/cloudformation.yaml and DIR/{name}/eso/)"
+        ),
+    };
+    let mut not_checked = Vec::new();
+    if matches!(access.identity, Identity::Role { .. }) {
+        not_checked.push(missing("trust", "the role's trust policy and the template"));
+    }
+    not_checked.push(missing("eso", "the ESO manifests against the policy"));
+    Ok(Report {
+        accesses: vec![name.to_owned()],
+        findings,
+        not_checked,
+    })
 }
 
 /// A finding about statement `i` of `from` made about statement `i` of `to` (the same

@@ -66,6 +66,9 @@ fn text(report: &Report, prefix: Option<&str>) -> String {
             out.push_str(&format!("    waived until {}: {}\n", w.expires, w.reason));
         }
     }
+    for what in &report.not_checked {
+        out.push_str(&format!("NOT CHECKED {what}\n"));
+    }
     let open = report.open_findings().count();
     let waived = report.findings.len() - open;
     out.push_str(&format!(
@@ -83,6 +86,7 @@ fn json_report(report: &Report) -> String {
         "open_findings": open,
         "accesses": report.accesses,
         "findings": report.findings,
+        "not_checked": report.not_checked,
     });
     serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
 }
@@ -124,7 +128,15 @@ pub fn sarif(report: &Report, prefix: Option<&str>) -> Value {
                 "version": env!("CARGO_PKG_VERSION"),
                 "rules": rules
             }},
-            "results": results
+            "results": results,
+            // What the run could not check, as notes of the tool's execution.
+            "invocations": [{
+                "executionSuccessful": true,
+                "toolExecutionNotifications": report.not_checked.iter().map(|what| json!({
+                    "level": "note",
+                    "message": { "text": format!("not checked: {what}") }
+                })).collect::<Vec<_>>()
+            }]
         }]
     })
 }
@@ -190,6 +202,7 @@ fn junit(report: &Report, prefix: Option<&str>) -> String {
     let mut cases = String::new();
     let mut failures = 0;
     let mut tests = 0;
+    let skipped = report.not_checked.len();
     for access in &report.accesses {
         for family in families {
             let of: Vec<&Finding> = report
@@ -206,6 +219,16 @@ fn junit(report: &Report, prefix: Option<&str>) -> String {
                 xml(access),
                 family
             ));
+            if let Some(skipped) = report
+                .not_checked
+                .iter()
+                .find(|n| &n.access == access && n.family == family)
+            {
+                cases.push_str(&format!(
+                    "      <skipped message=\"{}\"/>\n",
+                    xml(&skipped.reason)
+                ));
+            }
             let open: Vec<&&Finding> = of.iter().filter(|f| f.is_open()).collect();
             if !open.is_empty() {
                 failures += 1;
@@ -232,7 +255,7 @@ fn junit(report: &Report, prefix: Option<&str>) -> String {
         }
     }
     format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n  <testsuite name=\"sma check\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\">\n{cases}  </testsuite>\n</testsuites>\n"
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n  <testsuite name=\"sma check\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\">\n{cases}  </testsuite>\n</testsuites>\n"
     )
 }
 

@@ -37,6 +37,17 @@ pub struct CheckArgs {
     #[arg(long, value_name = "DIR")]
     pub artifacts: Option<PathBuf>,
 
+    /// Check only this identity policy (JSON, e.g. written by hand or exported from
+    /// IAM) against the intent of the one access: the scope proof and the lint. The
+    /// trust and ESO checks need the template and manifests (`--artifacts`); the report
+    /// lists them as not checked.
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with_all = ["artifacts", "templates", "baseline", "external_secrets"]
+    )]
+    pub policy: Option<PathBuf>,
+
     /// Also report every access the new artifacts grant that those of OLD_DIR (a
     /// previous `sma generate` output, e.g. the base branch's committed files) did not:
     /// per secret read action the shortest newly readable secret name, and every other
@@ -101,6 +112,17 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
         Some(path) => check::input::read_waivers(path)?,
         None => Vec::new(),
     };
+    if let Some(path) = &args.policy {
+        let [access] = plan.accesses.as_slice() else {
+            anyhow::bail!(
+                "--policy checks one access, and the configuration has {}: give the access's flags instead of --config, or check every access's files with --artifacts DIR",
+                plan.accesses.len()
+            );
+        };
+        let policy = check::input::read_file(path)?;
+        let report = check::check_policy(access, &policy)?;
+        return finish(report, &waivers, &args);
+    }
     let artifacts = match &args.artifacts {
         Some(dir) => check::input::read_artifacts(dir, &plan)?,
         None => {
@@ -124,7 +146,16 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
         report.findings.extend(least.findings);
         eprint!("{}", least.snippet);
     }
-    check::waivers::apply_waivers(&mut report.findings, &waivers, today());
+    finish(report, &waivers, &args)
+}
+
+/// Applies the waivers and writes the report; the exit code follows the open findings.
+fn finish(
+    mut report: check::Report,
+    waivers: &[check::waivers::Waiver],
+    args: &CheckArgs,
+) -> anyhow::Result<ExitCode> {
+    check::waivers::apply_waivers(&mut report.findings, waivers, today());
     let format = match args.format {
         FormatArg::Text => check::output::Format::Text,
         FormatArg::Json => check::output::Format::Json,

@@ -184,3 +184,55 @@ fn intent_as_flags_gives_the_findings_of_the_equivalent_configuration() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("--account-id"), "{err}");
 }
+
+/// `--policy`: a bare policy file (no template, no manifests) gets the scope proof and
+/// the lint; the trust and ESO checks are reported as not checked, never as passed.
+#[test]
+fn a_bare_policy_file_is_proved_and_what_it_cannot_show_is_not_checked() {
+    let intent = [
+        "check",
+        "--setup",
+        "role-arn",
+        "--account-id",
+        "123456789012",
+        "--region",
+        "eu-west-3",
+        "--oidc-issuer",
+        "https://oidc.eks.eu-west-3.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE",
+        "--name",
+        "app",
+        "--secret-name",
+        "staging/db",
+        "--prefix",
+        "staging/app/",
+        "--policy",
+    ];
+    let broken = format!("{BROKEN}/staging-star/app/iam-policy.json");
+    let (code, out, _) = sma(&[&intent[..], &[broken.as_str()]].concat());
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("[scope-broader]") && out.contains("counterexample: staging\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("NOT CHECKED access `app`: trust checks")
+            && out.contains("NOT CHECKED access `app`: eso checks"),
+        "{out}"
+    );
+    let (_, junit, _) = sma(&[&intent[..], &[broken.as_str(), "--format", "junit"]].concat());
+    assert!(
+        junit.contains("skipped=\"2\"") && junit.contains("<skipped message="),
+        "{junit}"
+    );
+
+    // A configuration of several accesses does not say which one the policy is.
+    let (code, _, err) = sma(&[
+        "check",
+        "--config",
+        "examples/aws-role-arn.yaml",
+        "--policy",
+        &broken,
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--policy checks one access"), "{err}");
+}
