@@ -1,4 +1,5 @@
-//! `cargo xtask localstack up|down|status`: a LocalStack for working by hand.
+//! `cargo xtask localstack up|down|status`: a LocalStack for working by hand
+//! (`image`: [`crate::localstack_image`]).
 
 use localstack::{detached, health, paths};
 use std::io::BufRead;
@@ -54,14 +55,20 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
                 Ok(())
             }
         },
-        _ => Err("usage: cargo xtask localstack up|down|status".into()),
+        [cmd, rest @ ..] if cmd == "image" => crate::localstack_image::run(rest),
+        _ => Err("usage: cargo xtask localstack up|down|status|image [--force]".into()),
     }
 }
 
 /// The endpoint for the run and what keeps LocalStack alive until the run ends.
 pub(crate) enum Running {
     /// `sma-localstack` owns it; closing its stdin (or our death) stops it.
-    Owned { endpoint: String, child: Child },
+    Owned {
+        endpoint: String,
+        /// Which backend, with its details (`SMA_LOCALSTACK_BACKEND=`).
+        backend: String,
+        child: Child,
+    },
     /// Left running on purpose (`--keep-localstack`).
     Kept(String),
 }
@@ -71,6 +78,14 @@ impl Running {
         match self {
             Running::Owned { endpoint, .. } => endpoint.clone(),
             Running::Kept(endpoint) => endpoint.clone(),
+        }
+    }
+
+    /// Which backend runs it, for the summary.
+    pub(crate) fn backend(&self) -> String {
+        match self {
+            Running::Owned { backend, .. } => backend.clone(),
+            Running::Kept(_) => "host process kept running (--keep-localstack)".into(),
         }
     }
 
@@ -93,11 +108,20 @@ pub(crate) fn start_owned() -> Result<Running, String> {
         .spawn()
         .map_err(|e| format!("cannot run {}: {e}", binary.display()))?;
     let stdout = child.stdout.take().ok_or("no stdout pipe")?;
+    let mut stdout = std::io::BufReader::new(stdout);
     let mut line = String::new();
-    let _ = std::io::BufReader::new(stdout).read_line(&mut line);
+    let _ = stdout.read_line(&mut line);
+    let mut backend = String::new();
+    let _ = stdout.read_line(&mut backend);
+    let backend = backend
+        .trim()
+        .strip_prefix("SMA_LOCALSTACK_BACKEND=")
+        .unwrap_or("unknown")
+        .to_string();
     match line.trim().strip_prefix("SMA_LOCALSTACK_ENDPOINT=") {
         Some(endpoint) => Ok(Running::Owned {
             endpoint: endpoint.to_string(),
+            backend,
             child,
         }),
         None => {

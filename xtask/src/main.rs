@@ -5,6 +5,7 @@ mod bench;
 mod fuzz;
 mod gen;
 mod localstack_cmd;
+mod localstack_image;
 mod prove;
 mod run;
 mod test;
@@ -21,6 +22,10 @@ tasks:
                      Gherkin scenarios against one LocalStack for the whole run
   localstack up|down|status
                      a LocalStack that outlives the command, for working by hand
+  localstack image [--force]
+                     a local LocalStack image for the Docker backend (sma/localstack-core)
+                     when the official one cannot be pulled: debootstrap + the pinned
+                     lock, docker import; cached by the lock's hash (root, debootstrap)
   prove              sma prove on every example, shards merged, report.html in Chromium
   check              sma check on every example and on the broken artifacts
   mutants            break the generator in many ways; sma prove must refuse each

@@ -32,6 +32,7 @@ pub(crate) struct Step {
 #[derive(Default)]
 pub(crate) struct Steps {
     steps: Vec<Step>,
+    notes: Vec<String>,
 }
 
 impl Steps {
@@ -54,6 +55,11 @@ impl Steps {
         ok
     }
 
+    /// A line for the summary (e.g. which LocalStack backend ran the scenarios).
+    pub(crate) fn note(&mut self, line: String) {
+        self.notes.push(line);
+    }
+
     /// Prints the table and the closing count line; `Err` when any step failed.
     pub(crate) fn finish(self, total: Duration) -> Result<(), String> {
         println!("\nSummary");
@@ -67,6 +73,9 @@ impl Steps {
                 step.name,
                 step.took.as_secs_f64()
             );
+        }
+        for note in &self.notes {
+            println!("  {note}");
         }
         let failed = self.steps.iter().filter(|s| s.outcome.is_err()).count();
         let passed = self.steps.len() - failed;

@@ -121,6 +121,11 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         return steps.finish(began.elapsed());
     };
     let endpoint = localstack.endpoint();
+    let backend = localstack.backend();
+    steps.note(format!("LocalStack of the tests and scenarios: {backend}"));
+    // With Docker in use, the Docker backend's own tests (orphan reaping after SIGKILL,
+    // fallback without an image) must run, not skip.
+    let docker_in_use = backend.starts_with(localstack::Backend::Docker.to_string().as_str());
 
     steps.run("unit and integration tests", || {
         let mut command = if nextest_installed() {
@@ -140,6 +145,9 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         };
         // The Gherkin suite (`test = false`) runs next, with cucumber's own harness.
         command.env("SMA_LOCALSTACK_ENDPOINT", &endpoint);
+        if docker_in_use {
+            command.env(localstack::docker::REQUIRE_DOCKER_TESTS, "1");
+        }
         run::status(&mut command)
     });
 

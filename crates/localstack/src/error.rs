@@ -52,9 +52,23 @@ pub enum Error {
         /// The end of that log.
         log_tail: String,
     },
-    /// The Docker backend failed after the daemon answered.
-    #[error("could not start LocalStack in Docker: {0}")]
-    Docker(String),
+    /// The daemon answered but could not run LocalStack (no image and no registry,
+    /// a failed start), and there is no Python >= 3.12 to fall back on.
+    #[error(
+        "a Docker daemon answers but cannot run LocalStack: {reason}\n\
+         No Python >= 3.12 for host mode either ({python}). Ways out:\n\
+         \x20 - SMA_LOCALSTACK_IMAGE=<a LocalStack image this daemon has> (or build one here: \
+         `cargo xtask localstack image`, as root with debootstrap);\n\
+         \x20 - SMA_LOCALSTACK_NO_DOCKER=1 with Python >= 3.12 installed (or SMA_PYTHON naming it): \
+         host mode;\n\
+         \x20 - SMA_LOCALSTACK_ENDPOINT=http://host:port of a LocalStack already running."
+    )]
+    DockerUnusable {
+        /// What went wrong with Docker.
+        reason: String,
+        /// Which interpreters were tried and why each was rejected.
+        python: String,
+    },
     /// Filesystem or process error.
     #[error("{context}: {source}")]
     Io {

@@ -228,7 +228,8 @@ pub fn stop_group(pgid: i32, grace: Duration) {
     unsafe { libc::killpg(pgid, libc::SIGKILL) };
 }
 
-fn free_port() -> Result<u16, Error> {
+/// A free loopback port (bound, read, released).
+pub(crate) fn free_port() -> Result<u16, Error> {
     let listener =
         TcpListener::bind("127.0.0.1:0").map_err(Error::io("finding a free loopback port"))?;
     listener

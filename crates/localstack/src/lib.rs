@@ -4,9 +4,12 @@
 //!
 //! 1. **External**: `SMA_LOCALSTACK_ENDPOINT` (or `LOCALSTACK_ENDPOINT`) is set. Its
 //!    health is checked; it is never stopped by us.
-//! 2. **Docker**: a Docker daemon answers a ping. A pinned LocalStack image is started
-//!    through testcontainers (default [`DEFAULT_IMAGE`], overridable with
-//!    `SMA_LOCALSTACK_IMAGE`); `LOCALSTACK_AUTH_TOKEN` is passed through when set.
+//! 2. **Docker**: a Docker daemon answers a ping (`DOCKER_HOST`, else the default
+//!    socket). A pinned LocalStack image ([`docker`]: `SMA_LOCALSTACK_IMAGE`, else
+//!    [`DEFAULT_IMAGE`] when present, else the local build of `cargo xtask localstack
+//!    image`) runs on the host's network on a free loopback port, through our own Engine
+//!    API client ([`docker_api`]); `LOCALSTACK_AUTH_TOKEN` is passed through when set.
+//!    When the daemon cannot run it, host mode is used instead (one line says why).
 //! 3. **Host**: a Python >= 3.12 is found ([`python`]); a venv built from the pinned lock
 //!    ([`venv`]) runs `localstack-core` as a process on a free loopback port
 //!    ([`host`]). The process group is stopped when the [`LocalStack`] is dropped, on
@@ -19,8 +22,8 @@
 
 pub mod cleanup;
 pub mod detached;
-#[cfg(feature = "docker")]
-mod docker;
+pub mod docker;
+pub mod docker_api;
 mod error;
 pub mod health;
 pub mod host;
@@ -51,7 +54,7 @@ pub const ENDPOINT_VARS: [&str; 2] = ["SMA_LOCALSTACK_ENDPOINT", "LOCALSTACK_END
 pub enum Backend {
     /// An endpoint named by the environment; never stopped by us.
     External,
-    /// A container started through testcontainers.
+    /// A container on the host's network, started through the Docker Engine API.
     Docker,
     /// A `localstack-core` process started from the cached venv.
     Host,
@@ -61,7 +64,7 @@ impl std::fmt::Display for Backend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             Backend::External => "external endpoint",
-            Backend::Docker => "docker (testcontainers)",
+            Backend::Docker => "docker (container on the host network)",
             Backend::Host => "host process (localstack-core in a venv)",
         })
     }
@@ -82,7 +85,6 @@ pub struct LocalStack {
 enum Owned {
     Nothing,
     Host(host::HostProcess),
-    #[cfg(feature = "docker")]
     Docker(Box<docker::Container>),
 }
 
@@ -117,6 +119,12 @@ impl LocalStack {
         )
     }
 
+    /// One line for a run's summary: the backend and its details (image or Python,
+    /// and why Docker was not used when a daemon answered).
+    pub fn summary(&self) -> String {
+        format!("{} ({})", self.backend, self.detail)
+    }
+
     /// Stops what we started and waits for it to be gone. Dropping does the same.
     pub fn stop(self) {
         drop(self)
@@ -128,8 +136,9 @@ impl LocalStack {
 pub struct Options {
     /// An endpoint to attach to instead of starting anything.
     pub external_endpoint: Option<String>,
-    /// The image for the Docker backend.
-    pub image: String,
+    /// The image for the Docker backend (`SMA_LOCALSTACK_IMAGE`); `None` chooses
+    /// (see [`docker`]).
+    pub image: Option<String>,
     /// Skip the Docker backend even when a daemon answers (`SMA_LOCALSTACK_NO_DOCKER=1`).
     pub skip_docker: bool,
     /// Where the host process writes its log and state (default `target/localstack`).
@@ -148,8 +157,8 @@ impl Options {
             external_endpoint,
             image: std::env::var("SMA_LOCALSTACK_IMAGE")
                 .ok()
-                .filter(|v| !v.is_empty())
-                .unwrap_or_else(|| DEFAULT_IMAGE.to_string()),
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty()),
             skip_docker: std::env::var("SMA_LOCALSTACK_NO_DOCKER").is_ok_and(|v| v == "1"),
             work_dir: paths::target_dir().join("localstack"),
         }
@@ -158,6 +167,11 @@ impl Options {
 
 /// Starts or attaches to LocalStack, printing on stderr which backend was picked and
 /// how long start-up took.
+///
+/// A daemon that answers but cannot run LocalStack (no image and no registry, a failed
+/// start) never sinks the run when host mode is possible: one line says why Docker
+/// was left, and host mode starts. Without Python >= 3.12 the error names the three
+/// ways out ([`Error::DockerUnusable`]).
 pub fn start(options: &Options) -> Result<LocalStack, Error> {
     let began = Instant::now();
     if let Some(endpoint) = &options.external_endpoint {
@@ -173,25 +187,36 @@ pub fn start(options: &Options) -> Result<LocalStack, Error> {
 
     let docker_status = if options.skip_docker {
         Err("skipped (SMA_LOCALSTACK_NO_DOCKER=1)".to_string())
-    } else if cfg!(feature = "docker") {
-        ping_docker()
     } else {
-        Err("this build has no Docker backend (cargo feature `docker`)".to_string())
+        docker::ping()
     };
-    #[cfg(feature = "docker")]
-    if docker_status.is_ok() {
-        let container = docker::Container::start(&options.image)?;
-        let endpoint = container.endpoint().to_string();
-        health::wait_ready(&endpoint, READY_DEADLINE)?;
-        let detail = format!("image {}", options.image);
-        return Ok(announce(LocalStack {
-            endpoint,
-            backend: Backend::Docker,
-            startup: began.elapsed(),
-            detail,
-            _owned: Owned::Docker(Box::new(container)),
-        }));
-    }
+    let docker_status: Result<(), String> = match docker_status {
+        Ok(()) => match docker::Container::start(options.image.as_deref()) {
+            Ok(container) => {
+                return Ok(announce(LocalStack {
+                    endpoint: container.endpoint().to_string(),
+                    backend: Backend::Docker,
+                    startup: began.elapsed(),
+                    detail: container.describe(),
+                    _owned: Owned::Docker(Box::new(container)),
+                }))
+            }
+            Err(reason) => {
+                let interpreter = python::find()
+                    .map_err(|searched| docker::no_fallback(reason.clone(), searched))?;
+                eprintln!(
+                    "LocalStack: Docker answers but cannot run LocalStack ({}); falling back to host mode (Python {})",
+                    reason.lines().next().unwrap_or(""),
+                    interpreter.version
+                );
+                if reason.lines().count() > 1 {
+                    eprintln!("{reason}");
+                }
+                Err(reason)
+            }
+        },
+        Err(e) => Err(e),
+    };
 
     let interpreter = match python::find() {
         Ok(found) => found,
@@ -212,11 +237,19 @@ pub fn start(options: &Options) -> Result<LocalStack, Error> {
             log_tail: process.log_tail(30),
         });
     }
-    let detail = format!(
+    let mut detail = format!(
         "python {}, log {}",
         interpreter.version,
         process.log_path().display()
     );
+    if let Err(docker) = &docker_status {
+        if !docker.starts_with("no daemon") {
+            detail.push_str(&format!(
+                "; Docker not used: {}",
+                docker.lines().next().unwrap_or("")
+            ));
+        }
+    }
     Ok(announce(LocalStack {
         endpoint,
         backend: Backend::Host,
@@ -224,16 +257,6 @@ pub fn start(options: &Options) -> Result<LocalStack, Error> {
         detail,
         _owned: Owned::Host(process),
     }))
-}
-
-#[cfg(feature = "docker")]
-fn ping_docker() -> Result<(), String> {
-    docker::ping()
-}
-
-#[cfg(not(feature = "docker"))]
-fn ping_docker() -> Result<(), String> {
-    Err("this build has no Docker backend".into())
 }
 
 fn announce(localstack: LocalStack) -> LocalStack {

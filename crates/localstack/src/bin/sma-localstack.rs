@@ -1,5 +1,6 @@
-//! Starts LocalStack (any backend), prints `SMA_LOCALSTACK_ENDPOINT=<url>` on stdout,
-//! and stops it when standard input closes.
+//! Starts LocalStack (any backend), prints `SMA_LOCALSTACK_ENDPOINT=<url>` and
+//! `SMA_LOCALSTACK_BACKEND=<which, with details>` on stdout, and stops it when
+//! standard input closes.
 //!
 //! `cargo xtask test` runs this so that one LocalStack serves the whole run: the pipe
 //! ties LocalStack's life to the xtask process however that process ends (normal exit,
@@ -19,6 +20,7 @@ fn main() -> ExitCode {
     };
     let mut stdout = std::io::stdout().lock();
     if writeln!(stdout, "SMA_LOCALSTACK_ENDPOINT={}", localstack.endpoint())
+        .and_then(|()| writeln!(stdout, "SMA_LOCALSTACK_BACKEND={}", localstack.summary()))
         .and_then(|()| stdout.flush())
         .is_err()
     {
