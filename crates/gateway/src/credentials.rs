@@ -143,6 +143,23 @@ impl Session {
         }
     }
 
+    /// A `GetSessionToken` session of `base` (the same principal as its long-term key).
+    pub fn session_token(base: Identity, issued_at: i64, expires_at: i64) -> Self {
+        Session {
+            account: base.account().to_string(),
+            kind: SessionKind::SessionToken {
+                base: Box::new(base),
+            },
+            session_policy: None,
+            session_policy_arns: vec![],
+            tags: vec![],
+            transitive_tag_keys: vec![],
+            source_identity: None,
+            issued_at,
+            expires_at,
+        }
+    }
+
     /// This role session marked as obtained by chaining (`chained`) or with a web
     /// identity token (`web_identity`).
     pub fn obtained_by(mut self, chained: bool, web_identity: Option<WebIdentity>) -> Self {
@@ -528,22 +545,11 @@ mod tests {
             Err(AuthFailure::UnknownKey)
         );
 
-        let session = Session {
+        let alice = Identity::User {
             account: "111122223333".into(),
-            kind: SessionKind::SessionToken {
-                base: Box::new(Identity::User {
-                    account: "111122223333".into(),
-                    name: "alice".into(),
-                }),
-            },
-            session_policy: None,
-            session_policy_arns: vec![],
-            tags: vec![],
-            transitive_tag_keys: vec![],
-            source_identity: None,
-            issued_at: now,
-            expires_at: now + 100,
+            name: "alice".into(),
         };
+        let session = Session::session_token(alice, now, now + 100);
         store.insert_session("ASIA1", "sess".into(), "token-1".into(), session);
         assert!(matches!(
             auth(&store, "ASIA1", "sess", Some("token-1"), now),

@@ -132,6 +132,17 @@ pub enum SmPlan {
     Deny(Verdict),
 }
 
+impl SmPlan {
+    /// Relay when `verdict` allows, deny otherwise.
+    fn relay_if_allowed(verdict: Verdict) -> Self {
+        if verdict.allowed() {
+            SmPlan::Forward(verdict)
+        } else {
+            SmPlan::Deny(verdict)
+        }
+    }
+}
+
 /// Inputs of one Secrets Manager decision.
 pub struct SmContext<'a> {
     /// Directory of IAM/secret/key state.
@@ -373,11 +384,7 @@ impl SmContext<'_> {
             || (action == "ValidateResourcePolicy" && s("SecretId").is_none())
         {
             let v = self.star(action);
-            return Ok(if v.allowed() {
-                SmPlan::Forward(v)
-            } else {
-                SmPlan::Deny(v)
-            });
+            return Ok(SmPlan::relay_if_allowed(v));
         }
         if action == "CreateSecret" {
             let name = s("Name").unwrap_or("");
@@ -403,11 +410,7 @@ impl SmContext<'_> {
                     .insert_many("aws:TagKeys", tags.iter().map(|(k, _)| k.clone()));
             }
             let v = decide(&req, &self.caller.policy_set(None));
-            return Ok(if v.allowed() {
-                SmPlan::Forward(v)
-            } else {
-                SmPlan::Deny(v)
-            });
+            return Ok(SmPlan::relay_if_allowed(v));
         }
         if SECRET_ACTIONS.contains(&action) || action == "ValidateResourcePolicy" {
             let Some(secret_id) = s("SecretId") else {
@@ -442,11 +445,7 @@ impl SmContext<'_> {
             let v = self
                 .on_secret_with(action, secret_id, &extra, tag_keys)
                 .await?;
-            return Ok(if v.allowed() {
-                SmPlan::Forward(v)
-            } else {
-                SmPlan::Deny(v)
-            });
+            return Ok(SmPlan::relay_if_allowed(v));
         }
         Ok(SmPlan::Deny(Verdict::deny(
             &format!("secretsmanager:{action}"),

@@ -193,19 +193,7 @@ impl StsContext<'_> {
             Err(e) => return StsPlan::refused(action, "*", e),
         };
         let now = unix_now();
-        let session = Session {
-            account: caller.account().to_string(),
-            kind: SessionKind::SessionToken {
-                base: Box::new(caller.identity.clone()),
-            },
-            session_policy: None,
-            session_policy_arns: vec![],
-            tags: vec![],
-            transitive_tag_keys: vec![],
-            source_identity: None,
-            issued_at: now,
-            expires_at: now + duration,
-        };
+        let session = Session::session_token(caller.identity.clone(), now, now + duration);
         let v = Verdict::allow(action, "*", "GetSessionToken needs no permission");
         StsPlan::Forward(v, Some(Box::new(PendingSession { session })))
     }
