@@ -1,6 +1,5 @@
 //! Shared test support: a LocalStack endpoint, a gateway in front of it, SDK clients,
 //! root helpers and an OIDC issuer that signs tokens.
-#![allow(dead_code)]
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;

@@ -1,12 +1,10 @@
 //! Forged and malformed requests: every one is denied, nothing reaches LocalStack, and
 //! the gateway keeps serving.
 
-mod common;
-
+use crate::common::*;
 use aws_wire::encoding::base64url_encode;
 use aws_wire::sigv4::{presign_uri, sign_request, SigningParams};
 use aws_wire::time::{format_amz_date, unix_now};
-use common::*;
 use http::{HeaderMap, Method, Uri};
 use serde_json::json;
 

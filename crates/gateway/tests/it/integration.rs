@@ -1,8 +1,6 @@
 //! End-to-end tests through the AWS SDK for Rust: SDK → gateway → LocalStack.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
