@@ -569,7 +569,7 @@ async fn session_tags_in_the_token_need_tag_session_and_become_principal_tags() 
     let now = aws_wire::time::unix_now();
     let token = |tags: Value| {
         issuer.sign_raw(
-            &json!({"alg": "ES256", "kid": "k1"}),
+            &json!({"alg": "ES256", "kid": KEY_ID}),
             &json!({"iss": issuer.url, "sub": "system:serviceaccount:eso:eso", "aud": "sts.amazonaws.com",
                 "iat": now, "exp": now + 600, "https://aws.amazon.com/tags": tags}),
         )
