@@ -7,8 +7,8 @@ use bytes::Bytes;
 use serde_json::Value;
 
 use crate::authorize::{AuthzError, Caller, Verdict};
+use crate::credentials::Session;
 use crate::errors::AwsError;
-use crate::sts::PendingSession;
 
 /// The next step of a request.
 pub(crate) enum Step {
@@ -103,7 +103,7 @@ pub(crate) enum After {
     /// Stream the answer through.
     Nothing,
     /// Remember the issued credentials as this session.
-    Session(Box<PendingSession>),
+    Session(Box<Session>),
     /// Remember the access key a root `CreateAccessKey` made in `account`.
     CaptureAccessKey {
         /// The account.

@@ -3,7 +3,7 @@
 //! `sts:TagSession` and `sts:SetSourceIdentity` when asked for, the chaining limits,
 //! and the session (transitive tags and source identity carried along a chain).
 
-use super::{insert_tag_keys, role_session_duration, sts, PendingSession, StsContext, StsPlan};
+use super::{insert_tag_keys, role_session_duration, sts, StsContext, StsPlan};
 use crate::authorize::{decide, global_context, AuthzError, Caller, Verdict};
 use crate::credentials::{Identity, Session, SessionKind};
 use crate::errors::AwsError;
@@ -133,9 +133,6 @@ impl StsContext<'_> {
             ..Session::assumed_role(&role.arn, &role.role_id, session_name, now, now + duration)
                 .obtained_by(chained_from.is_some(), None)
         };
-        Ok(StsPlan::Forward(
-            verdict,
-            Some(Box::new(PendingSession { session })),
-        ))
+        Ok(StsPlan::Forward(verdict, Some(Box::new(session))))
     }
 }

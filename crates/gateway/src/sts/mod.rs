@@ -37,18 +37,12 @@ fn sts() -> Protocol {
     Protocol::Query("sts".into())
 }
 
-/// A session to remember once LocalStack has issued its credentials.
-#[derive(Debug, Clone)]
-pub struct PendingSession {
-    /// The session, with `expires_at` the gateway's own bound.
-    pub session: Session,
-}
-
 /// What to do with an STS request.
 #[derive(Debug)]
 pub enum StsPlan {
-    /// Relay; remember the issued credentials as `session` when present.
-    Forward(Verdict, Option<Box<PendingSession>>),
+    /// Relay; remember the issued credentials as this session when present (its
+    /// `expires_at` the gateway's own bound, completed by [`complete_session`]).
+    Forward(Verdict, Option<Box<Session>>),
     /// Answer with this error.
     Deny(Verdict, AwsError),
 }
@@ -195,16 +189,15 @@ impl StsContext<'_> {
         let now = unix_now();
         let session = Session::session_token(caller.identity.clone(), now, now + duration);
         let v = Verdict::allow(action, "*", "GetSessionToken needs no permission");
-        StsPlan::Forward(v, Some(Box::new(PendingSession { session })))
+        StsPlan::Forward(v, Some(Box::new(session)))
     }
 }
 
-/// Completes a pending session with what LocalStack issued.
+/// Completes a session planned before relaying with what LocalStack issued.
 pub fn complete_session(
-    pending: PendingSession,
+    mut s: Session,
     issued: &aws_wire::sts_answer::IssuedCredentials,
 ) -> Arc<Session> {
-    let mut s = pending.session;
     if let Some(exp) = issued.expiration {
         s.expires_at = s.expires_at.min(exp.max(s.issued_at));
     }

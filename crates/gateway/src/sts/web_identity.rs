@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use super::{insert_tag_keys, role_session_duration, PendingSession, StsContext, StsPlan};
+use super::{insert_tag_keys, role_session_duration, StsContext, StsPlan};
 use crate::authorize::{decide, global_context, AuthzError, Verdict};
 use crate::credentials::{Session, WebIdentity};
 use crate::directory::{OidcProviderInfo, RoleInfo};
@@ -175,7 +175,7 @@ impl StsContext<'_> {
                 .obtained_by(false, Some(web_identity))
         };
         Ok((
-            StsPlan::Forward(trusted.verdict, Some(Box::new(PendingSession { session }))),
+            StsPlan::Forward(trusted.verdict, Some(Box::new(session))),
             who,
         ))
     }
