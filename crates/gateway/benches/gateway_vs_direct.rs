@@ -18,19 +18,14 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aws_sdk_secretsmanager::config::{BehaviorVersion, Credentials, Region};
 use serde_json::json;
+use test_support::sdk::Retries;
 
 const REGION: &str = "eu-west-3";
 
 fn client(endpoint: &str, akid: &str, secret: &str) -> aws_sdk_secretsmanager::Client {
-    let conf = aws_sdk_secretsmanager::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(REGION))
-        .endpoint_url(endpoint)
-        .credentials_provider(Credentials::new(akid, secret, None, None, "bench"))
-        .build();
-    aws_sdk_secretsmanager::Client::from_conf(conf)
+    let keys = (akid.to_string(), secret.to_string(), None);
+    test_support::sdk::secrets_manager(endpoint, REGION, &keys, Retries::Sdk)
 }
 
 struct Round {
@@ -255,10 +250,7 @@ async fn main() {
     let ep = gw.endpoint();
 
     // Seed through the gateway as root: a user allowed to read one secret.
-    let account = format!(
-        "{:012}",
-        100_000_000_000u64 + (aws_wire::time::unix_now() as u64 % 899_999_999_999)
-    );
+    let account = test_support::fresh_account_id();
     let root = client(&ep, &account, "test");
     root.create_secret()
         .name("bench/db")
@@ -266,13 +258,12 @@ async fn main() {
         .send()
         .await
         .expect("create secret");
-    let iam_conf = aws_sdk_iam::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(&ep)
-        .credentials_provider(Credentials::new(&account, "test", None, None, "bench"))
-        .build();
-    let iam = aws_sdk_iam::Client::from_conf(iam_conf);
+    let iam = test_support::sdk::iam(
+        &ep,
+        "us-east-1",
+        &test_support::sdk::root(&account),
+        Retries::Sdk,
+    );
     iam.create_user().user_name("bench").send().await.unwrap();
     let policy = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
         "Resource": format!("arn:aws:secretsmanager:{REGION}:{account}:secret:bench/*")}]});

@@ -308,13 +308,47 @@ pub fn global_context(region: &str, source_ip: &str) -> iam::Context {
     c
 }
 
+/// How a request was decided: the decision log's `decision`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Allowed by the engine, or needing no permission.
+    Allow,
+    /// Denied by a `Deny` statement.
+    ExplicitDeny,
+    /// Denied for want of an `Allow`, or decided outside the engine (unmodelled
+    /// request, internal error: fail closed).
+    ImplicitDeny,
+    /// The signature, key, session token or web-identity token did not authenticate.
+    AuthenticationFailed,
+}
+
+impl Outcome {
+    /// `Allow`, `ExplicitDeny`, `ImplicitDeny` or `AuthenticationFailed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Allow => "Allow",
+            Outcome::ExplicitDeny => "ExplicitDeny",
+            Outcome::ImplicitDeny => "ImplicitDeny",
+            Outcome::AuthenticationFailed => "AuthenticationFailed",
+        }
+    }
+}
+
+impl From<iam::DecisionKind> for Outcome {
+    fn from(kind: iam::DecisionKind) -> Self {
+        match kind {
+            iam::DecisionKind::Allow => Outcome::Allow,
+            iam::DecisionKind::ExplicitDeny => Outcome::ExplicitDeny,
+            iam::DecisionKind::ImplicitDeny => Outcome::ImplicitDeny,
+        }
+    }
+}
+
 /// The outcome of one authorization, ready for answering and logging.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verdict {
-    /// Whether allowed.
-    pub allowed: bool,
-    /// `Allow`, `ExplicitDeny` or `ImplicitDeny`.
-    pub decision: &'static str,
+    /// How it was decided.
+    pub outcome: Outcome,
     /// AWS's AccessDenied message when denied; the engine's reasons when allowed.
     pub message: String,
     /// Deciding statements, described.
@@ -326,11 +360,31 @@ pub struct Verdict {
 }
 
 impl Verdict {
+    /// Whether the request may go on.
+    pub fn allowed(&self) -> bool {
+        self.outcome == Outcome::Allow
+    }
+
     /// A denial decided outside the policy engine (unmodelled, internal error).
     pub fn deny(action: &str, resource: &str, message: impl Into<String>) -> Self {
+        Self::outside_engine(Outcome::ImplicitDeny, action, resource, message)
+    }
+
+    /// An allow that needs no policy (a permission-free action, the account root on
+    /// its own account, LocalStack's health check).
+    pub fn allow(action: &str, resource: &str, message: impl Into<String>) -> Self {
+        Self::outside_engine(Outcome::Allow, action, resource, message)
+    }
+
+    /// A verdict with no deciding statement.
+    pub fn outside_engine(
+        outcome: Outcome,
+        action: &str,
+        resource: &str,
+        message: impl Into<String>,
+    ) -> Self {
         Verdict {
-            allowed: false,
-            decision: "ImplicitDeny",
+            outcome,
             message: message.into(),
             statements: vec![],
             action: action.into(),
@@ -342,16 +396,14 @@ impl Verdict {
 /// Decides `req` against `set` with the `iam` engine.
 pub fn decide(req: &iam::Request, set: &iam::PolicySet) -> Verdict {
     let d = iam::authorize(req, set);
-    let allowed = d.is_allowed();
-    let message = if allowed {
+    let message = if d.is_allowed() {
         d.reasons.join("; ")
     } else {
         d.access_denied_message(req)
             .unwrap_or_else(|| d.reasons.join("; "))
     };
     Verdict {
-        allowed,
-        decision: d.kind.as_str(),
+        outcome: d.kind.into(),
         message,
         statements: d.statements.iter().map(|s| s.to_string()).collect(),
         action: req.action.clone(),

@@ -12,6 +12,7 @@ use std::sync::{Arc, RwLock};
 
 use http::{HeaderMap, Method, Uri};
 
+use aws_wire::arn;
 use aws_wire::crypto::ct_eq;
 use aws_wire::sigv4::{self, SigV4Auth, SigV4Error};
 use aws_wire::Secret;
@@ -101,6 +102,79 @@ pub struct Session {
 }
 
 impl Session {
+    /// A session of the role `role_arn` (whose unique id, as read for the decision, is
+    /// `role_id`) named `session_name`: `arn:aws:sts::ACCT:assumed-role/NAME/SESSION`,
+    /// not chained, no web identity, no session policy, tags or source identity. The
+    /// one constructor of role sessions (`AssumeRole`, `AssumeRoleWithWebIdentity`,
+    /// sessions registered through the handle).
+    pub fn assumed_role(
+        role_arn: &str,
+        role_id: &str,
+        session_name: &str,
+        issued_at: i64,
+        expires_at: i64,
+    ) -> Self {
+        let account = arn::account(role_arn).unwrap_or("").to_string();
+        let role_name = arn::resource_name(role_arn, "role")
+            .unwrap_or("")
+            .to_string();
+        Session {
+            kind: SessionKind::AssumedRole {
+                role_arn: role_arn.to_string(),
+                assumed_role_arn: format!(
+                    "arn:aws:sts::{account}:assumed-role/{role_name}/{session_name}"
+                ),
+                role_name,
+                session_name: session_name.to_string(),
+                // Pinned to the role read for this decision (LocalStack's answer may
+                // carry another id: moto invents one when its lookup misses).
+                assumed_role_id: format!("{role_id}:{session_name}"),
+                chained: false,
+                web_identity: None,
+            },
+            account,
+            session_policy: None,
+            session_policy_arns: vec![],
+            tags: vec![],
+            transitive_tag_keys: vec![],
+            source_identity: None,
+            issued_at,
+            expires_at,
+        }
+    }
+
+    /// A `GetSessionToken` session of `base` (the same principal as its long-term key).
+    pub fn session_token(base: Identity, issued_at: i64, expires_at: i64) -> Self {
+        Session {
+            account: base.account().to_string(),
+            kind: SessionKind::SessionToken {
+                base: Box::new(base),
+            },
+            session_policy: None,
+            session_policy_arns: vec![],
+            tags: vec![],
+            transitive_tag_keys: vec![],
+            source_identity: None,
+            issued_at,
+            expires_at,
+        }
+    }
+
+    /// This role session marked as obtained by chaining (`chained`) or with a web
+    /// identity token (`web_identity`).
+    pub fn obtained_by(mut self, chained: bool, web_identity: Option<WebIdentity>) -> Self {
+        if let SessionKind::AssumedRole {
+            chained: c,
+            web_identity: w,
+            ..
+        } = &mut self.kind
+        {
+            *c = chained;
+            *w = web_identity;
+        }
+        self
+    }
+
     /// The session's ARN as AWS reports it for the caller.
     pub fn arn(&self) -> String {
         match &self.kind {
@@ -471,22 +545,11 @@ mod tests {
             Err(AuthFailure::UnknownKey)
         );
 
-        let session = Session {
+        let alice = Identity::User {
             account: "111122223333".into(),
-            kind: SessionKind::SessionToken {
-                base: Box::new(Identity::User {
-                    account: "111122223333".into(),
-                    name: "alice".into(),
-                }),
-            },
-            session_policy: None,
-            session_policy_arns: vec![],
-            tags: vec![],
-            transitive_tag_keys: vec![],
-            source_identity: None,
-            issued_at: now,
-            expires_at: now + 100,
+            name: "alice".into(),
         };
+        let session = Session::session_token(alice, now, now + 100);
         store.insert_session("ASIA1", "sess".into(), "token-1".into(), session);
         assert!(matches!(
             auth(&store, "ASIA1", "sess", Some("token-1"), now),

@@ -17,11 +17,13 @@
 //! ```
 //!
 //! Layout: the wire formats (SigV4, JWT/JWKS, XML, encodings, dates, ARNs) live in
-//! the pure [`aws_wire`] crate; here are `credentials` (who signed), `issuers` (trusted
-//! OIDC key sets), `directory` (cached reads of IAM/secret/key state), `authorize`
-//! (callers and `iam` decisions), `secretsmanager` and `sts` (per service plans),
-//! `errors` (AWS error shapes), `decision_log` (JSON Lines), `proxy` (the pipeline)
-//! and `admin` (`/_sma/*`).
+//! the pure [`aws_wire`] crate. Here, `serve` routes `/_sma/*` to `admin` and the rest
+//! to `proxy` (the pipeline: read, authenticate, dispatch, relay or answer, log). The
+//! services' dispatches (`sts/`, `secretsmanager/`) decide a `step::Step` and never
+//! speak HTTP; they read through `directory` (cached IAM/secret/key state) and decide
+//! through `authorize` (callers and `iam` decisions). `credentials` (who signed),
+//! `issuers` (trusted OIDC key sets), `errors` (AWS error shapes), `decision_log`
+//! (JSON Lines), `state` (what every connection shares).
 #![warn(missing_docs)]
 
 mod admin;
@@ -32,9 +34,11 @@ mod directory;
 mod errors;
 mod issuers;
 mod proxy;
+mod query;
 mod request_id;
 mod secretsmanager;
 mod state;
+mod step;
 mod sts;
 mod upstream;
 
@@ -43,6 +47,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use http::{Request, Response};
+use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
@@ -381,7 +387,7 @@ async fn serve(listener: TcpListener, shared: Arc<Shared>, mut stop: watch::Rece
                 let shared = shared.clone();
                 let mut stop = stop.clone();
                 connections.spawn(async move {
-                    let svc = service_fn(move |req| proxy::handle(shared.clone(), req, peer));
+                    let svc = service_fn(move |req| route(shared.clone(), req, peer));
                     let conn = http1::Builder::new()
                         .keep_alive(true)
                         .serve_connection(TokioIo::new(stream), svc);
@@ -399,6 +405,19 @@ async fn serve(listener: TcpListener, shared: Arc<Shared>, mut stop: watch::Rece
         }
     }
     while connections.join_next().await.is_some() {}
+}
+
+/// Sends `/_sma/*` to the admin API, everything else through the proxy.
+async fn route(
+    shared: Arc<Shared>,
+    req: Request<Incoming>,
+    peer: SocketAddr,
+) -> Result<Response<errors::Body>, std::convert::Infallible> {
+    if req.uri().path().starts_with("/_sma/") {
+        let (parts, body) = req.into_parts();
+        return Ok(admin::handle(&shared, &parts.method, parts.uri.path(), peer, body).await);
+    }
+    proxy::handle(shared, req, peer).await
 }
 
 /// Runs a gateway until Ctrl-C (what `sma gateway` calls).

@@ -6,10 +6,10 @@
 //! key or an issuer's key set, the unauthenticated admin API never does.
 
 use aws_wire::jwt::Jwks;
-use aws_wire::{arn, time, Secret};
+use aws_wire::{time, Secret};
 
 use crate::authorize::PolicyCache;
-use crate::credentials::{CredentialStore, Session, SessionKind};
+use crate::credentials::{CredentialStore, Session};
 use crate::decision_log::DecisionLog;
 use crate::directory::Directory;
 use crate::issuers::IssuerRegistry;
@@ -113,32 +113,13 @@ impl Shared {
             .await
             .map_err(|e| format!("reading role {}: {e}", r.role_arn))?
             .ok_or_else(|| format!("role {} does not exist", r.role_arn))?;
-        let account = arn::account(r.role_arn).unwrap_or("").to_string();
-        let role_name = arn::resource_name(r.role_arn, "role")
-            .unwrap_or("")
-            .to_string();
-        let session = Session {
-            account: account.clone(),
-            kind: SessionKind::AssumedRole {
-                role_arn: r.role_arn.to_string(),
-                assumed_role_arn: format!(
-                    "arn:aws:sts::{account}:assumed-role/{role_name}/{}",
-                    r.session_name
-                ),
-                role_name,
-                session_name: r.session_name.to_string(),
-                assumed_role_id: format!("{}:{}", role.role_id, r.session_name),
-                chained: false,
-                web_identity: None,
-            },
-            session_policy: None,
-            session_policy_arns: vec![],
-            tags: vec![],
-            transitive_tag_keys: vec![],
-            source_identity: None,
-            issued_at: time::unix_now(),
-            expires_at: r.expires_at,
-        };
+        let session = Session::assumed_role(
+            r.role_arn,
+            &role.role_id,
+            r.session_name,
+            time::unix_now(),
+            r.expires_at,
+        );
         self.creds.insert_session(
             r.access_key_id,
             r.secret_access_key,

@@ -437,7 +437,43 @@ fn is_trust_action(action: &str, resource: &str) -> bool {
             .is_some_and(|r| r.starts_with("role/"))
 }
 
-fn decide<S: Sink>(req: &Request, set: &PolicySet, sink: &mut S) -> Core {
+/// What the policies said about one request, read in one pass over the policy set.
+/// Denies, and the allows of organization levels, are reported to the sink as they are
+/// found; the allows that decide are reported once [`combine`] has decided.
+struct Evidence {
+    same_account: bool,
+    special: Special,
+    /// A user, role session or root (SCPs and identity policies apply).
+    iam_principal: bool,
+    is_root: bool,
+    /// The first policy type with a matching Deny.
+    first_deny: Option<PolicyKind>,
+    /// The first organization level (SCP or RCP) with no Allow.
+    missing_org: Option<(PolicyKind, usize)>,
+    /// The resource policy's first Allow: statement and how it named the caller.
+    rp_allow: Option<(usize, Strength)>,
+    /// The first identity policy Allow: policy and statement.
+    id_allow: Option<(usize, usize)>,
+    /// `None`: no permissions boundary (no limit); `Some(None)`: present, no Allow.
+    boundary: Option<Option<usize>>,
+    /// The session policy, as the boundary.
+    session: Option<Option<usize>>,
+}
+
+/// An allow that decided an allowed request, reported in the order [`combine`] gives.
+#[derive(Debug, Clone, Copy)]
+enum Credit {
+    /// The resource policy's Allow.
+    Resource,
+    /// The identity policy's Allow.
+    Identity,
+    /// The boundary's and the session policy's Allows.
+    Limits,
+}
+
+/// Reads every policy of `set` that applies to `req` (or refuses a federated caller
+/// before any policy: `Err`).
+fn collect<S: Sink>(req: &Request, set: &PolicySet, sink: &mut S) -> Result<Evidence, Core> {
     let env = Env { req };
     let p = &req.principal;
     let same_account = req.effective_resource_account() == p.account();
@@ -449,13 +485,13 @@ fn decide<S: Sink>(req: &Request, set: &PolicySet, sink: &mut S) -> Core {
         Special::None
     };
     if *p.kind() == PrincipalKind::Federated && federated_refusal(req).is_some() {
-        return Core {
+        return Err(Core {
             kind: DecisionKind::ImplicitDeny,
             policy_kind: None,
             why: Why::Refused,
             same_account,
             special,
-        };
+        });
     }
     let res_mode = Mode::Resource {
         has_boundary: set.permissions_boundary.is_some(),
@@ -464,13 +500,6 @@ fn decide<S: Sink>(req: &Request, set: &PolicySet, sink: &mut S) -> Core {
         p.kind(),
         PrincipalKind::User { .. } | PrincipalKind::RoleSession { .. } | PrincipalKind::Root
     );
-    let core = |kind, policy_kind, why| Core {
-        kind,
-        policy_kind,
-        why,
-        same_account,
-        special,
-    };
 
     let mut first_deny: Option<PolicyKind> = None;
     let mut missing_org: Option<(PolicyKind, usize)> = None;
@@ -524,7 +553,6 @@ fn decide<S: Sink>(req: &Request, set: &PolicySet, sink: &mut S) -> Core {
         on_deny(sink, PolicyKind::Resource, 0, 0, &e);
         e.allow
     });
-    let rp_allow = rp.flatten();
     let mut id_allow: Option<(usize, usize)> = None;
     for (pi, np) in set.identity_policies.iter().enumerate() {
         let e = evaluate(&np.policy, &env, Mode::Identity);
@@ -540,22 +568,115 @@ fn decide<S: Sink>(req: &Request, set: &PolicySet, sink: &mut S) -> Core {
             e.allow.map(|(s, _)| s)
         })
     };
-    // `None`: no such policy (no limit); `Some(None)`: present but no Allow.
     let boundary = single(
         &set.permissions_boundary,
         PolicyKind::PermissionsBoundary,
         sink,
     );
     let session = single(&set.session_policy, PolicyKind::Session, sink);
+    Ok(Evidence {
+        same_account,
+        special,
+        iam_principal,
+        is_root: p.is_root(),
+        first_deny,
+        missing_org,
+        rp_allow: rp.flatten(),
+        id_allow,
+        boundary,
+        session,
+    })
+}
 
-    if let Some(k) = first_deny {
-        return core(DecisionKind::ExplicitDeny, Some(k), Why::Denied);
+/// AWS's evaluation logic over what the policies said: the decision and the allows
+/// that made it. Pure.
+fn combine(e: &Evidence) -> (Core, &'static [Credit]) {
+    use Credit::{Identity, Limits, Resource};
+    let core = |kind, policy_kind, why| Core {
+        kind,
+        policy_kind,
+        why,
+        same_account: e.same_account,
+        special: e.special,
+    };
+    let allow = |why, credits: &'static [Credit]| (core(DecisionKind::Allow, None, why), credits);
+    let deny = |k, why| (core(DecisionKind::ImplicitDeny, Some(k), why), &[][..]);
+
+    if let Some(k) = e.first_deny {
+        return (core(DecisionKind::ExplicitDeny, Some(k), Why::Denied), &[]);
     }
-    if let Some((k, l)) = missing_org {
-        return core(DecisionKind::ImplicitDeny, Some(k), Why::OrgLevel(l));
+    if let Some((k, l)) = e.missing_org {
+        return deny(k, Why::OrgLevel(l));
+    }
+    // The root user: its own account's resources are allowed (not KMS keys, whose
+    // key policy must allow; roles cannot be assumed with root credentials).
+    if e.is_root {
+        if e.special == Special::Trust {
+            return deny(PolicyKind::Identity, Why::RootCannotAssume);
+        }
+        if e.same_account && e.special == Special::None {
+            return allow(Why::RootOwnAccount, &[Resource]);
+        }
+    }
+    // The root user elsewhere, federated callers and services (no identity
+    // policies): the resource (trust) policy alone decides.
+    if e.is_root || !e.iam_principal {
+        return if e.rp_allow.is_some() {
+            allow(Why::ResourceExact, &[Resource])
+        } else {
+            deny(PolicyKind::Resource, Why::Missing)
+        };
     }
 
-    let emit = |sink: &mut S, kind: PolicyKind, policy: usize, stmt: usize| {
+    let identity_ok = e.id_allow.is_some();
+    let boundary_ok = !matches!(e.boundary, Some(None));
+    let session_ok = !matches!(e.session, Some(None));
+    let first_missing = if !identity_ok {
+        PolicyKind::Identity
+    } else if !boundary_ok {
+        PolicyKind::PermissionsBoundary
+    } else {
+        PolicyKind::Session
+    };
+    let resource_required = e.special != Special::None;
+    let principal_side = identity_ok && boundary_ok && session_ok;
+
+    if !e.same_account {
+        if !principal_side {
+            return deny(first_missing, Why::Missing);
+        }
+        if e.rp_allow.is_none() {
+            return deny(PolicyKind::Resource, Why::Missing);
+        }
+        return allow(Why::CrossAccount, &[Resource, Identity, Limits]);
+    }
+    match e.rp_allow.map(|(_, s)| s) {
+        Some(Strength::Exact) => allow(Why::ResourceExact, &[Resource]),
+        Some(Strength::Role) if boundary_ok && session_ok => {
+            allow(Why::ResourceRole, &[Resource, Limits])
+        }
+        Some(Strength::Role) => {
+            let k = if boundary_ok {
+                PolicyKind::Session
+            } else {
+                PolicyKind::PermissionsBoundary
+            };
+            deny(k, Why::Missing)
+        }
+        None if resource_required => deny(PolicyKind::Resource, Why::Missing),
+        _ if principal_side => allow(Why::IdentitySide, &[Identity, Limits, Resource]),
+        _ => deny(first_missing, Why::Missing),
+    }
+}
+
+/// Collects, combines, then reports the allows that decided.
+fn decide<S: Sink>(req: &Request, set: &PolicySet, sink: &mut S) -> Core {
+    let evidence = match collect(req, set, sink) {
+        Ok(e) => e,
+        Err(refused) => return refused,
+    };
+    let (core, credits) = combine(&evidence);
+    let mut emit = |kind: PolicyKind, policy: usize, stmt: usize| {
         sink.allow(Ref {
             kind,
             level: 0,
@@ -564,109 +685,29 @@ fn decide<S: Sink>(req: &Request, set: &PolicySet, sink: &mut S) -> Core {
             effect: Effect::Allow,
         })
     };
-    let emit_rp = |sink: &mut S| {
-        if let Some((s, _)) = rp_allow {
-            emit(sink, PolicyKind::Resource, 0, s);
+    for credit in credits {
+        match credit {
+            Credit::Resource => {
+                if let Some((s, _)) = evidence.rp_allow {
+                    emit(PolicyKind::Resource, 0, s);
+                }
+            }
+            Credit::Identity => {
+                if let Some((pi, s)) = evidence.id_allow {
+                    emit(PolicyKind::Identity, pi, s);
+                }
+            }
+            Credit::Limits => {
+                if let Some(Some(s)) = evidence.boundary {
+                    emit(PolicyKind::PermissionsBoundary, 0, s);
+                }
+                if let Some(Some(s)) = evidence.session {
+                    emit(PolicyKind::Session, 0, s);
+                }
+            }
         }
-    };
-    let emit_limits = |sink: &mut S| {
-        if let Some(Some(s)) = boundary {
-            emit(sink, PolicyKind::PermissionsBoundary, 0, s);
-        }
-        if let Some(Some(s)) = session {
-            emit(sink, PolicyKind::Session, 0, s);
-        }
-    };
-    let allow = DecisionKind::Allow;
-    let deny = DecisionKind::ImplicitDeny;
-
-    // The root user: its own account's resources are allowed (not KMS keys, whose
-    // key policy must allow; roles cannot be assumed with root credentials).
-    if p.is_root() {
-        if special == Special::Trust {
-            return core(deny, Some(PolicyKind::Identity), Why::RootCannotAssume);
-        }
-        if same_account && special == Special::None {
-            emit_rp(sink);
-            return core(allow, None, Why::RootOwnAccount);
-        }
-        return if rp_allow.is_some() {
-            emit_rp(sink);
-            core(allow, None, Why::ResourceExact)
-        } else {
-            core(deny, Some(PolicyKind::Resource), Why::Missing)
-        };
     }
-    // Federated callers and services have no identity policies: the resource (trust)
-    // policy alone decides.
-    if !iam_principal {
-        return if rp_allow.is_some() {
-            emit_rp(sink);
-            core(allow, None, Why::ResourceExact)
-        } else {
-            core(deny, Some(PolicyKind::Resource), Why::Missing)
-        };
-    }
-
-    let identity_ok = id_allow.is_some();
-    let boundary_ok = !matches!(boundary, Some(None));
-    let session_ok = !matches!(session, Some(None));
-    let emit_identity = |sink: &mut S| {
-        if let Some((pi, s)) = id_allow {
-            emit(sink, PolicyKind::Identity, pi, s);
-        }
-    };
-    let first_missing = || {
-        if !identity_ok {
-            PolicyKind::Identity
-        } else if !boundary_ok {
-            PolicyKind::PermissionsBoundary
-        } else {
-            PolicyKind::Session
-        }
-    };
-    let resource_required = special != Special::None;
-    let principal_side = identity_ok && boundary_ok && session_ok;
-
-    if !same_account {
-        if !principal_side {
-            return core(deny, Some(first_missing()), Why::Missing);
-        }
-        if rp_allow.is_none() {
-            return core(deny, Some(PolicyKind::Resource), Why::Missing);
-        }
-        emit_rp(sink);
-        emit_identity(sink);
-        emit_limits(sink);
-        return core(allow, None, Why::CrossAccount);
-    }
-    match rp_allow.map(|(_, s)| s) {
-        Some(Strength::Exact) => {
-            emit_rp(sink);
-            core(allow, None, Why::ResourceExact)
-        }
-        Some(Strength::Role) if boundary_ok && session_ok => {
-            emit_rp(sink);
-            emit_limits(sink);
-            core(allow, None, Why::ResourceRole)
-        }
-        Some(Strength::Role) => {
-            let k = if boundary_ok {
-                PolicyKind::Session
-            } else {
-                PolicyKind::PermissionsBoundary
-            };
-            core(deny, Some(k), Why::Missing)
-        }
-        None if resource_required => core(deny, Some(PolicyKind::Resource), Why::Missing),
-        _ if principal_side => {
-            emit_identity(sink);
-            emit_limits(sink);
-            emit_rp(sink);
-            core(allow, None, Why::IdentitySide)
-        }
-        _ => core(deny, Some(first_missing()), Why::Missing),
-    }
+    core
 }
 
 /// Decides a request: only the outcome, without explanations (the allocation-free

@@ -74,22 +74,8 @@ impl Keys {
 }
 
 /// A fresh 12-digit account id, so that scenarios sharing one LocalStack never see
-/// each other's state (LocalStack scopes state by the account of the access key).
-pub fn fresh_account_id() -> String {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(0);
-    let mixed = nanos.wrapping_mul(6364136223846793005).wrapping_add(
-        COUNTER
-            .fetch_add(1, Ordering::Relaxed)
-            .wrapping_mul(1442695040888963407),
-    ) ^ u64::from(std::process::id());
-    // 1xxxxxxxxxxx: never 000000000000 (LocalStack's default account).
-    format!("1{:011}", mixed % 100_000_000_000)
-}
+/// each other's state.
+pub use test_support::fresh_account_id;
 
 /// A random printable value for a secret, so real-looking values never sit in
 /// feature files, logs or reports.
@@ -127,16 +113,6 @@ pub async fn secrets_manager(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn account_ids_are_twelve_digits_and_distinct() {
-        let a = fresh_account_id();
-        let b = fresh_account_id();
-        assert_eq!(a.len(), 12);
-        assert!(a.chars().all(|c| c.is_ascii_digit()));
-        assert_ne!(a, b);
-        assert_ne!(a, "000000000000");
-    }
 
     #[test]
     fn keys_never_print_their_secret() {

@@ -12,12 +12,12 @@ use cucumber::{given, then};
 
 fn sts_client(world: &World) -> aws_sdk_sts::Client {
     // AssumeRoleWithWebIdentity is unsigned: the token is the credential.
-    let config = aws_sdk_sts::Config::builder()
-        .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
-        .region(aws_sdk_sts::config::Region::new(world.region.clone()))
-        .endpoint_url(&world.gateway_endpoint)
-        .build();
-    aws_sdk_sts::Client::from_conf(config)
+    test_support::sdk::sts(
+        &world.gateway_endpoint,
+        &world.region,
+        None,
+        test_support::sdk::Retries::Sdk,
+    )
 }
 
 #[given("the cluster's OIDC issuer is an IAM OIDC provider of the account")]

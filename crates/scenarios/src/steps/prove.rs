@@ -818,12 +818,12 @@ async fn matrix_row(
 }
 
 fn sts_client(world: &World, region: &str) -> aws_sdk_sts::Client {
-    let config = aws_sdk_sts::Config::builder()
-        .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
-        .region(aws_sdk_sts::config::Region::new(region.to_string()))
-        .endpoint_url(&world.gateway_endpoint)
-        .build();
-    aws_sdk_sts::Client::from_conf(config)
+    test_support::sdk::sts(
+        &world.gateway_endpoint,
+        region,
+        None,
+        test_support::sdk::Retries::Sdk,
+    )
 }
 
 async fn assume(world: &World, region: &str, role: &str, token: String) -> Observed {

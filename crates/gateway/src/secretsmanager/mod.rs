@@ -1,13 +1,22 @@
 //! Authorization of Secrets Manager actions (reads and writes), with `kms:Decrypt` on
 //! customer-managed keys, per-secret results for `BatchGetSecretValue`, and the
-//! all-or-nothing `ListSecrets` check.
+//! all-or-nothing `ListSecrets` check, and what the pipeline does with each request
+//! ([`SmContext::dispatch`]). `BatchGetSecretValue` is in `batch`.
+
+mod batch;
+
+pub(crate) use batch::add_batch_errors;
 
 use std::sync::Arc;
+
+use bytes::Bytes;
 
 use serde_json::{json, Map, Value};
 
 use crate::authorize::{decide, global_context, AuthzError, Caller, PolicyCache, Verdict};
 use crate::directory::{Directory, SecretInfo};
+use crate::errors::{AwsError, Protocol};
+use crate::step::{After, Relay, Step};
 use aws_wire::arn;
 
 /// Actions whose resource is one secret named by `SecretId`.
@@ -121,6 +130,17 @@ pub enum SmPlan {
     BatchFiltered(Verdict),
     /// Deny with this verdict; `kms` is set when the denial is the key's.
     Deny(Verdict),
+}
+
+impl SmPlan {
+    /// Relay when `verdict` allows, deny otherwise.
+    fn relay_if_allowed(verdict: Verdict) -> Self {
+        if verdict.allowed() {
+            SmPlan::Forward(verdict)
+        } else {
+            SmPlan::Deny(verdict)
+        }
+    }
 }
 
 /// Inputs of one Secrets Manager decision.
@@ -255,7 +275,7 @@ impl SmContext<'_> {
             req.context.insert_many("aws:TagKeys", keys);
         }
         let verdict = decide(&req, &self.caller.policy_set(policy));
-        if !verdict.allowed || action != "GetSecretValue" {
+        if !verdict.allowed() || action != "GetSecretValue" {
             return Ok(verdict);
         }
         match info {
@@ -285,14 +305,7 @@ impl SmContext<'_> {
         } else {
             (account.to_string(), region.to_string())
         };
-        let deny = |msg: String| Verdict {
-            allowed: false,
-            decision: "ImplicitDeny",
-            message: msg,
-            statements: vec![],
-            action: "kms:Decrypt".into(),
-            resource: key_id.to_string(),
-        };
+        let deny = |msg: String| Verdict::deny("kms:Decrypt", key_id, msg);
         let Some(key) = self.dir.kms_key(&key_account, &key_region, key_id).await? else {
             return Ok(deny(format!(
                 "{KMS_DENIED}: the secret's KMS key {key_id} does not exist"
@@ -326,7 +339,7 @@ impl SmContext<'_> {
         )
         .with_context(ctx);
         let kms = decide(&req, &self.caller.policy_set(Some(("key policy", policy))));
-        if kms.allowed {
+        if kms.allowed() {
             let mut v = verdict;
             v.statements.extend(kms.statements);
             Ok(v)
@@ -371,11 +384,7 @@ impl SmContext<'_> {
             || (action == "ValidateResourcePolicy" && s("SecretId").is_none())
         {
             let v = self.star(action);
-            return Ok(if v.allowed {
-                SmPlan::Forward(v)
-            } else {
-                SmPlan::Deny(v)
-            });
+            return Ok(SmPlan::relay_if_allowed(v));
         }
         if action == "CreateSecret" {
             let name = s("Name").unwrap_or("");
@@ -401,11 +410,7 @@ impl SmContext<'_> {
                     .insert_many("aws:TagKeys", tags.iter().map(|(k, _)| k.clone()));
             }
             let v = decide(&req, &self.caller.policy_set(None));
-            return Ok(if v.allowed {
-                SmPlan::Forward(v)
-            } else {
-                SmPlan::Deny(v)
-            });
+            return Ok(SmPlan::relay_if_allowed(v));
         }
         if SECRET_ACTIONS.contains(&action) || action == "ValidateResourcePolicy" {
             let Some(secret_id) = s("SecretId") else {
@@ -440,11 +445,7 @@ impl SmContext<'_> {
             let v = self
                 .on_secret_with(action, secret_id, &extra, tag_keys)
                 .await?;
-            return Ok(if v.allowed {
-                SmPlan::Forward(v)
-            } else {
-                SmPlan::Deny(v)
-            });
+            return Ok(SmPlan::relay_if_allowed(v));
         }
         Ok(SmPlan::Deny(Verdict::deny(
             &format!("secretsmanager:{action}"),
@@ -453,103 +454,58 @@ impl SmContext<'_> {
         )))
     }
 
-    async fn batch(&self, params: &Map<String, Value>) -> Result<SmPlan, AuthzError> {
-        let v = self.star("BatchGetSecretValue");
-        if !v.allowed {
-            return Ok(SmPlan::Deny(v));
-        }
-        let has_filters = params
-            .get("Filters")
-            .and_then(Value::as_array)
-            .is_some_and(|a| !a.is_empty());
-        if has_filters {
-            let l = self.star("ListSecrets");
-            if !l.allowed {
-                return Ok(SmPlan::Deny(l));
-            }
-        }
-        match params.get("SecretIdList") {
-            Some(Value::Array(ids)) => {
-                let mut allowed = Vec::new();
-                let mut errors = Vec::new();
-                for id in ids {
-                    let Some(id) = id.as_str() else {
-                        return Ok(SmPlan::Deny(Verdict::deny(
-                            "secretsmanager:BatchGetSecretValue",
-                            "*",
-                            "SecretIdList must hold strings",
-                        )));
-                    };
-                    let g = self
-                        .on_secret(
-                            "GetSecretValue",
-                            id,
-                            &[("secretsmanager:VersionStage".into(), "AWSCURRENT".into())],
-                        )
-                        .await?;
-                    if g.allowed {
-                        allowed.push(Value::String(id.to_string()));
-                    } else {
-                        errors.push(json!({"SecretId": id, "ErrorCode": "AccessDeniedException", "Message": g.message}));
-                    }
+    /// What the pipeline does with the Secrets Manager action `op`: relay it (the
+    /// allowed ids only for a `BatchGetSecretValue` by ids, whose denied ids become
+    /// `Errors`; a batch by filters filtered on the way back), answer an all-denied
+    /// batch without LocalStack, or deny it.
+    pub(crate) async fn dispatch(&self, op: &str, params: &Map<String, Value>) -> Step {
+        let principal = self.caller.arn().to_string();
+        let plan = match self.plan(op, params).await {
+            Ok(p) => p,
+            Err(error) => {
+                return Step::Undecided {
+                    principal,
+                    action: format!("secretsmanager:{op}"),
+                    error,
                 }
-                let body = if allowed.is_empty() {
-                    None
+            }
+        };
+        let relay = |verdict| Relay::new(principal.clone(), verdict, "secretsmanager", op);
+        match plan {
+            SmPlan::Deny(verdict) => Step::Deny {
+                error: AwsError::access_denied(verdict.message.clone(), &Protocol::Json),
+                principal,
+                verdict,
+            },
+            SmPlan::Forward(verdict) => relay(verdict).into(),
+            SmPlan::BatchByIds {
+                verdict,
+                body: Some(body),
+                errors,
+            } => {
+                let after = if errors.is_empty() {
+                    After::Nothing
                 } else {
-                    let mut p = params.clone();
-                    p.insert("SecretIdList".into(), Value::Array(allowed));
-                    Some(Value::Object(p))
+                    After::BatchErrors(errors)
                 };
-                Ok(SmPlan::BatchByIds {
-                    verdict: v,
-                    body,
-                    errors,
-                })
+                relay(verdict)
+                    .with_body(Bytes::from(body.to_string()))
+                    .then(after)
+                    .into()
             }
-            Some(_) => Ok(SmPlan::Deny(Verdict::deny(
-                "secretsmanager:BatchGetSecretValue",
-                "*",
-                "SecretIdList must be a list",
-            ))),
-            None => Ok(SmPlan::BatchFiltered(v)),
-        }
-    }
-
-    /// Drops from a filtered `BatchGetSecretValue` answer the secrets the caller may not
-    /// read, adding an `Errors` entry for each.
-    pub async fn filter_batch_response(&self, mut body: Value) -> Result<Value, AuthzError> {
-        let values = body
-            .get("SecretValues")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        let mut kept = Vec::new();
-        let mut errors: Vec<Value> = body
-            .get("Errors")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        for sv in values {
-            let Some(arn) = sv.get("ARN").and_then(Value::as_str) else {
-                continue; // cannot attribute: drop (fail closed)
-            };
-            let g = self
-                .on_secret(
-                    "GetSecretValue",
-                    arn,
-                    &[("secretsmanager:VersionStage".into(), "AWSCURRENT".into())],
-                )
-                .await?;
-            if g.allowed {
-                kept.push(sv);
-            } else {
-                errors.push(json!({"SecretId": arn, "ErrorCode": "AccessDeniedException", "Message": g.message}));
+            SmPlan::BatchByIds {
+                verdict,
+                body: None,
+                errors,
+            } => Step::Answer {
+                principal,
+                verdict,
+                body: json!({"SecretValues": [], "Errors": errors}),
+            },
+            SmPlan::BatchFiltered(verdict) => {
+                let after = After::BatchFilter(Box::new(self.caller.clone()), self.region.into());
+                relay(verdict).then(after).into()
             }
         }
-        if let Some(obj) = body.as_object_mut() {
-            obj.insert("SecretValues".into(), Value::Array(kept));
-            obj.insert("Errors".into(), Value::Array(errors));
-        }
-        Ok(body)
     }
 }

@@ -5,9 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use crate::root;
 
 fn generate(config: &Path, out: &Path) -> (i32, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_sma"))

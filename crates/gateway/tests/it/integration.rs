@@ -1,8 +1,6 @@
 //! End-to-end tests through the AWS SDK for Rust: SDK → gateway → LocalStack.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -571,7 +569,7 @@ async fn session_tags_in_the_token_need_tag_session_and_become_principal_tags() 
     let now = aws_wire::time::unix_now();
     let token = |tags: Value| {
         issuer.sign_raw(
-            &json!({"alg": "ES256", "kid": "k1"}),
+            &json!({"alg": "ES256", "kid": KEY_ID}),
             &json!({"iss": issuer.url, "sub": "system:serviceaccount:eso:eso", "aud": "sts.amazonaws.com",
                 "iat": now, "exp": now + 600, "https://aws.amazon.com/tags": tags}),
         )

@@ -1,12 +1,10 @@
 //! Forged and malformed requests: every one is denied, nothing reaches LocalStack, and
 //! the gateway keeps serving.
 
-mod common;
-
+use crate::common::*;
 use aws_wire::encoding::base64url_encode;
 use aws_wire::sigv4::{presign_uri, sign_request, SigningParams};
 use aws_wire::time::{format_amz_date, unix_now};
-use common::*;
 use http::{HeaderMap, Method, Uri};
 use serde_json::json;
 
@@ -113,7 +111,7 @@ async fn forged_and_malformed_requests_are_all_denied() {
     let unconfigured = Issuer::new(&format!("https://oidc.unconfigured.test/id/{}", account()));
     let mut config = gateway::Config::new(&ls, "127.0.0.1:0".parse().unwrap());
     config.max_body_bytes = 64 * 1024;
-    let gw = gateway_with(config.with_oidc_issuer(&issuer.url, issuer.jwks.clone())).await;
+    let gw = gateway_with(config.with_oidc_issuer(&issuer.url, issuer.jwks())).await;
     let ep = gw.endpoint();
     let acct = account();
     let victim = secret(&ep, &acct, "victim/db", "v").await;
@@ -653,13 +651,13 @@ async fn forged_and_malformed_requests_are_all_denied() {
     let hmac_with_public_key = {
         let input = format!(
             "{}.{}",
-            b64(&json!({"alg": "HS256", "kid": "k1"})),
+            b64(&json!({"alg": "HS256", "kid": KEY_ID})),
             b64(&good_claims)
         );
-        let tag = aws_wire::crypto::hmac_sha256(issuer.jwks_json.as_bytes(), input.as_bytes());
+        let tag = aws_wire::crypto::hmac_sha256(issuer.jwks_json().as_bytes(), input.as_bytes());
         format!("{input}.{}", base64url_encode(&tag))
     };
-    let valid = issuer.sign_raw(&json!({"alg": "ES256", "kid": "k1"}), &good_claims);
+    let valid = issuer.sign_raw(&json!({"alg": "ES256", "kid": KEY_ID}), &good_claims);
     let vparts: Vec<&str> = valid.split('.').collect();
     let tokens: Vec<(&'static str, String, &'static str)> = vec![
         ("alg none", format!("{}.{}.", b64(&json!({"alg": "none"})), b64(&good_claims)), "InvalidIdentityToken"),
@@ -670,8 +668,8 @@ async fn forged_and_malformed_requests_are_all_denied() {
         ("issuer with provider but no configured keys", unconfigured.token("system:serviceaccount:eso:eso", "sts.amazonaws.com", 600), "InvalidIdentityToken"),
         ("token for another subject", issuer.token("system:serviceaccount:kube-system:admin", "sts.amazonaws.com", 600), "AccessDenied"),
         ("expired token", issuer.token("system:serviceaccount:eso:eso", "sts.amazonaws.com", -1), "ExpiredTokenException"),
-        ("token not yet valid (nbf)", issuer.sign_raw(&json!({"alg": "ES256", "kid": "k1"}), &json!({"iss": issuer.url, "sub": "system:serviceaccount:eso:eso", "aud": "sts.amazonaws.com", "exp": now + 600, "nbf": now + 3600})), "InvalidIdentityToken"),
-        ("token without exp", issuer.sign_raw(&json!({"alg": "ES256", "kid": "k1"}), &json!({"iss": issuer.url, "sub": "system:serviceaccount:eso:eso", "aud": "sts.amazonaws.com"})), "InvalidIdentityToken"),
+        ("token not yet valid (nbf)", issuer.sign_raw(&json!({"alg": "ES256", "kid": KEY_ID}), &json!({"iss": issuer.url, "sub": "system:serviceaccount:eso:eso", "aud": "sts.amazonaws.com", "exp": now + 600, "nbf": now + 3600})), "InvalidIdentityToken"),
+        ("token without exp", issuer.sign_raw(&json!({"alg": "ES256", "kid": KEY_ID}), &json!({"iss": issuer.url, "sub": "system:serviceaccount:eso:eso", "aud": "sts.amazonaws.com"})), "InvalidIdentityToken"),
         ("two-part JWT", format!("{}.{}", vparts[0], vparts[1]), "InvalidIdentityToken"),
         ("garbage base64", "!!!.@@@.###".to_string(), "InvalidIdentityToken"),
         ("payload not JSON", format!("{}.{}.{}", vparts[0], base64url_encode(b"not json"), vparts[2]), "InvalidIdentityToken"),
@@ -679,9 +677,9 @@ async fn forged_and_malformed_requests_are_all_denied() {
         ("claims swapped under a valid signature", format!("{}.{}.{}", vparts[0], b64(&claims("system:serviceaccount:kube-system:admin", "sts.amazonaws.com", &issuer.url, now + 600)), vparts[2]), "InvalidIdentityToken"),
         ("unknown kid", issuer.sign_raw(&json!({"alg": "ES256", "kid": "nope"}), &good_claims), "InvalidIdentityToken"),
         ("signed by another key", Issuer::new(&issuer.url).token("system:serviceaccount:eso:eso", "sts.amazonaws.com", 600), "InvalidIdentityToken"),
-        ("critical header", issuer.sign_raw(&json!({"alg": "ES256", "kid": "k1", "crit": ["exp"]}), &good_claims), "InvalidIdentityToken"),
-        ("RS256 header over an EC key", format!("{}.{}.{}", b64(&json!({"alg": "RS256", "kid": "k1"})), vparts[1], vparts[2]), "InvalidIdentityToken"),
-        ("http issuer", issuer.sign_raw(&json!({"alg": "ES256", "kid": "k1"}), &claims("system:serviceaccount:eso:eso", "sts.amazonaws.com", &issuer.url.replace("https://", "http://"), now + 600)), "InvalidIdentityToken"),
+        ("critical header", issuer.sign_raw(&json!({"alg": "ES256", "kid": KEY_ID, "crit": ["exp"]}), &good_claims), "InvalidIdentityToken"),
+        ("RS256 header over an EC key", format!("{}.{}.{}", b64(&json!({"alg": "RS256", "kid": KEY_ID})), vparts[1], vparts[2]), "InvalidIdentityToken"),
+        ("http issuer", issuer.sign_raw(&json!({"alg": "ES256", "kid": KEY_ID}), &claims("system:serviceaccount:eso:eso", "sts.amazonaws.com", &issuer.url.replace("https://", "http://"), now + 600)), "InvalidIdentityToken"),
         ("token header is not JSON", format!("{}.{}.{}", base64url_encode(b"{alg"), vparts[1], vparts[2]), "InvalidIdentityToken"),
         ("oversized token", "a".repeat(25_000), "InvalidIdentityToken"),
     ];

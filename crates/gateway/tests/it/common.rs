@@ -1,17 +1,14 @@
 //! Shared test support: a LocalStack endpoint, a gateway in front of it, SDK clients,
 //! root helpers and an OIDC issuer that signs tokens.
-#![allow(dead_code)]
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
-use aws_sdk_secretsmanager::config::{BehaviorVersion, Credentials, Region};
-use aws_wire::encoding::{base64url_encode, encode_form};
+use aws_wire::encoding::encode_form;
 use gateway::Upstream;
-use gateway::{Config, Gateway, Jwks, RunningGateway};
+use gateway::{Config, Gateway, RunningGateway};
 use serde_json::{json, Value};
+pub use test_support::oidc::{TestIssuer as Issuer, KEY_ID};
+pub use test_support::sdk::{self, root, Creds, Retries};
 
 pub const REGION: &str = "eu-west-3";
 
@@ -22,16 +19,9 @@ pub async fn localstack() -> String {
         .expect("localstack endpoint")
 }
 
-static COUNTER: AtomicU64 = AtomicU64::new(0);
-
 /// A fresh 12-digit account id (isolation between tests sharing one LocalStack).
 pub fn account() -> String {
-    let mut b = [0u8; 8];
-    aws_lc_rs::rand::fill(&mut b).expect("system random generator");
-    let n = u64::from_le_bytes(b) % 900_000_000_000
-        + 100_000_000_000
-        + COUNTER.fetch_add(1, Ordering::SeqCst);
-    format!("{:012}", n % 1_000_000_000_000)
+    test_support::fresh_account_id()
 }
 
 /// A gateway in front of `ls` with default settings.
@@ -85,7 +75,7 @@ impl OneSecret {
 pub async fn gateway_trusting(ls: &str, issuer: &Issuer) -> RunningGateway {
     gateway_with(
         Config::new(ls, "127.0.0.1:0".parse().unwrap())
-            .with_oidc_issuer(&issuer.url, issuer.jwks.clone()),
+            .with_oidc_issuer(&issuer.url, issuer.jwks()),
     )
     .await
 }
@@ -99,60 +89,24 @@ pub fn issued(c: &aws_sdk_sts::types::Credentials) -> Creds {
     )
 }
 
-/// Root credentials of `account` (LocalStack convention).
-pub fn root(account: &str) -> (String, String, Option<String>) {
-    (account.to_string(), "test".to_string(), None)
-}
-
-pub type Creds = (String, String, Option<String>);
-
-fn creds(c: &Creds) -> Credentials {
-    Credentials::new(c.0.clone(), c.1.clone(), c.2.clone(), None, "test")
-}
-
+/// A Secrets Manager client in [`REGION`].
 pub fn sm(endpoint: &str, c: &Creds) -> aws_sdk_secretsmanager::Client {
-    let conf = aws_sdk_secretsmanager::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(REGION))
-        .endpoint_url(endpoint)
-        .credentials_provider(creds(c))
-        .retry_config(aws_sdk_secretsmanager::config::retry::RetryConfig::disabled())
-        .build();
-    aws_sdk_secretsmanager::Client::from_conf(conf)
+    sdk::secrets_manager(endpoint, REGION, c, Retries::Disabled)
 }
 
+/// An IAM client (IAM is global: `us-east-1`).
 pub fn iam(endpoint: &str, c: &Creds) -> aws_sdk_iam::Client {
-    let conf = aws_sdk_iam::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(endpoint)
-        .credentials_provider(creds(c))
-        .retry_config(aws_sdk_iam::config::retry::RetryConfig::disabled())
-        .build();
-    aws_sdk_iam::Client::from_conf(conf)
+    sdk::iam(endpoint, "us-east-1", c, Retries::Disabled)
 }
 
+/// A CloudFormation client in [`REGION`].
 pub fn cloudformation(endpoint: &str, c: &Creds) -> aws_sdk_cloudformation::Client {
-    let conf = aws_sdk_cloudformation::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(REGION))
-        .endpoint_url(endpoint)
-        .credentials_provider(creds(c))
-        .retry_config(aws_sdk_cloudformation::config::retry::RetryConfig::disabled())
-        .build();
-    aws_sdk_cloudformation::Client::from_conf(conf)
+    sdk::cloudformation(endpoint, REGION, c, Retries::Disabled)
 }
 
+/// An STS client in [`REGION`] (unsigned without credentials).
 pub fn sts(endpoint: &str, c: Option<&Creds>) -> aws_sdk_sts::Client {
-    let mut b = aws_sdk_sts::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(REGION))
-        .endpoint_url(endpoint)
-        .retry_config(aws_sdk_sts::config::retry::RetryConfig::disabled());
-    if let Some(c) = c {
-        b = b.credentials_provider(creds(c));
-    }
-    aws_sdk_sts::Client::from_conf(b.build())
+    sdk::sts(endpoint, REGION, c, Retries::Disabled)
 }
 
 /// `(code, message)` of an SDK error.
@@ -247,53 +201,6 @@ pub async fn kms_key(ls: &str, account: &str, policy: &Value) -> String {
 
 pub fn allow(actions: &[&str], resources: &[&str]) -> Value {
     json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": resources}]})
-}
-
-/// A test OIDC issuer (ES256).
-pub struct Issuer {
-    pub url: String,
-    key: EcdsaKeyPair,
-    pub jwks: Jwks,
-    pub jwks_json: String,
-}
-
-impl Issuer {
-    pub fn new(url: &str) -> Self {
-        let key = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).unwrap();
-        let pk = key.public_key().as_ref().to_vec();
-        let jwks_json = json!({"keys": [{"kty": "EC", "crv": "P-256", "kid": "k1", "use": "sig", "alg": "ES256",
-            "x": base64url_encode(&pk[1..33]), "y": base64url_encode(&pk[33..65])}]})
-        .to_string();
-        Issuer {
-            url: url.to_string(),
-            jwks: Jwks::parse(&jwks_json).unwrap(),
-            jwks_json,
-            key,
-        }
-    }
-
-    /// Signs arbitrary header and claims.
-    pub fn sign_raw(&self, header: &Value, claims: &Value) -> String {
-        let input = format!(
-            "{}.{}",
-            base64url_encode(header.to_string().as_bytes()),
-            base64url_encode(claims.to_string().as_bytes())
-        );
-        let sig = self
-            .key
-            .sign(&SystemRandom::new(), input.as_bytes())
-            .unwrap();
-        format!("{input}.{}", base64url_encode(sig.as_ref()))
-    }
-
-    /// A service-account token.
-    pub fn token(&self, sub: &str, aud: &str, exp_in: i64) -> String {
-        let now = aws_wire::time::unix_now();
-        self.sign_raw(
-            &json!({"alg": "ES256", "kid": "k1", "typ": "JWT"}),
-            &json!({"iss": self.url, "sub": sub, "aud": aud, "iat": now - 10, "nbf": now - 10, "exp": now + exp_in}),
-        )
-    }
 }
 
 /// Registers the issuer as an IAM OIDC provider of `account` (through the gateway as root).

@@ -1,12 +1,9 @@
 //! `sma check` end to end: exit codes (0 clean, 1 findings, 2 error), waivers (waived in
 //! every format, expired fails), committed artifacts.
 
-use std::path::PathBuf;
 use std::process::Command;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use crate::root;
 
 fn sma(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_sma"))
