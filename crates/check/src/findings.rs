@@ -283,7 +283,11 @@ pub struct NotChecked {
 
 impl std::fmt::Display for NotChecked {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "access `{}`: {} checks: {}", self.access, self.family, self.reason)
+        write!(
+            f,
+            "access `{}`: {} checks: {}",
+            self.access, self.family, self.reason
+        )
     }
 }
 

@@ -289,12 +289,14 @@ pub fn check_policy(access: &Access, policy_file: &Artifact) -> Result<Report, C
     let space = languages::SecretSpace::of(access);
     let mut findings = scope::prove_scope(name, &space, &access.scope, &[&policy])?;
     findings.extend(lint::lint_policy(name, &policy));
-    let missing = |family, what: &str| NotChecked {
+    let missing = |family, what: &str| {
+        NotChecked {
         access: name.to_owned(),
         family,
         reason: format!(
             "only a policy file was given; {what} are checked with --artifacts DIR (DIR/{name}/cloudformation.yaml and DIR/{name}/eso/)"
         ),
+    }
     };
     let mut not_checked = Vec::new();
     if matches!(access.identity, Identity::Role { .. }) {
