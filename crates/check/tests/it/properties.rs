@@ -4,9 +4,8 @@
 //! leak whenever the oracle does (never a false pass), no longer than the oracle's
 //! shortest, and every counterexample it reports must be a real leak.
 
-mod common;
 use check::Rule;
-use common::*;
+use crate::common::*;
 use proptest::prelude::*;
 
 /// Name characters of the oracle: the pattern literals plus one letter no pattern

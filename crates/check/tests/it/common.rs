@@ -1,5 +1,4 @@
 //! Helpers shared by the check crate's tests.
-#![allow(dead_code)]
 
 use check::artifacts::{policy_json, PolicyDoc};
 use check::languages::SecretSpace;
