@@ -65,12 +65,15 @@ pub enum Rule {
     BaselineNewAccess,
     /// The access grants a secret that no ExternalSecret reads (`--external-secrets`).
     UsageUnusedGrant,
+    /// An ExternalSecret names the access's store from a namespace the store does not
+    /// serve (`--external-secrets`).
+    UsageStoreRefused,
     /// A waiver whose expiry date has passed.
     WaiverExpired,
 }
 
 /// Every rule, in id order (SARIF rule table).
-pub const ALL_RULES: [Rule; 27] = [
+pub const ALL_RULES: [Rule; 28] = [
     Rule::ScopeBroader,
     Rule::ScopeNarrower,
     Rule::ScopeUnproven,
@@ -97,6 +100,7 @@ pub const ALL_RULES: [Rule; 27] = [
     Rule::EsoUnproven,
     Rule::BaselineNewAccess,
     Rule::UsageUnusedGrant,
+    Rule::UsageStoreRefused,
     Rule::WaiverExpired,
 ];
 
@@ -130,6 +134,7 @@ impl Rule {
             Rule::EsoUnproven => "eso-unproven",
             Rule::BaselineNewAccess => "baseline-new-access",
             Rule::UsageUnusedGrant => "usage-unused-grant",
+            Rule::UsageStoreRefused => "usage-store-refused",
             Rule::WaiverExpired => "waiver-expired",
         }
     }
@@ -168,6 +173,7 @@ impl Rule {
             Rule::EsoUnproven => "The manifests use something the check cannot verify from the artifacts.",
             Rule::BaselineNewAccess => "The new templates allow something the baseline's did not.",
             Rule::UsageUnusedGrant => "The access grants secrets that no ExternalSecret of the cluster reads.",
+            Rule::UsageStoreRefused => "An ExternalSecret names the access's store from a namespace the store does not serve: ESO refuses it.",
             Rule::WaiverExpired => "A waiver has passed its expiry date.",
         }
     }

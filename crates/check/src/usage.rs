@@ -17,7 +17,7 @@ use model::values::{SecretName, SecretPrefix};
 use model::{Access, Plan, SecretScope};
 
 use crate::error::CheckError;
-use crate::findings::{Finding, Rule};
+use crate::findings::{Finding, Location, Rule};
 use crate::languages::SecretSpace;
 use crate::{access_policies, identity_policies, scope, Artifact};
 
@@ -32,6 +32,9 @@ pub struct Usage {
     pub prefixes: BTreeSet<String>,
     /// Why the used set is unbounded (`find.name.regexp`, `find.tags`), if it is.
     pub unbounded: Vec<String>,
+    /// ExternalSecrets that name the store from a namespace that cannot use it, and
+    /// why: ESO never reads through this access for them, so their reads do not count.
+    pub refused: Vec<(ExternalSecret, String)>,
 }
 
 /// The result of the analysis: findings and the YAML snippet.
@@ -52,10 +55,43 @@ pub fn read_external_secrets(files: &[Artifact]) -> Result<Manifests, CheckError
 pub fn usage_of(access: &Access, external: &[ExternalSecret], prefix: &str) -> Usage {
     let mut usage = Usage::default();
     let kind = access.eso.store_kind.as_str();
+    let store_namespace = access.eso.namespace.as_str();
     for es in external
         .iter()
         .filter(|es| es.store_name == access.name.as_str() && es.store_kind == kind)
     {
+        // ESO's rules for who may use a store (ESO API reference, SecretStore and
+        // ClusterSecretStore `spec.conditions`): a SecretStore serves its own
+        // namespace only (elsewhere the name is another namespace's store); a
+        // ClusterSecretStore with conditions serves the namespaces they list.
+        let refusal = match access.eso.store_kind {
+            model::StoreKind::SecretStore if es.namespace != store_namespace => Some(format!(
+                "a SecretStore serves only its own namespace ({store_namespace}): from namespace {} the name `{}` is that namespace's store, not this access's",
+                es.namespace, es.store_name
+            )),
+            model::StoreKind::ClusterSecretStore
+                if !access.eso.allowed_namespaces.is_empty()
+                    && !access
+                        .eso
+                        .allowed_namespaces
+                        .iter()
+                        .any(|n| n.as_str() == es.namespace) =>
+            {
+                let allowed: Vec<&str> =
+                    access.eso.allowed_namespaces.iter().map(|n| n.as_str()).collect();
+                Some(format!(
+                    "ClusterSecretStore `{}` serves only namespaces {} (spec.conditions); ESO refuses an ExternalSecret of namespace {}",
+                    es.store_name,
+                    allowed.join(", "),
+                    es.namespace
+                ))
+            }
+            _ => None,
+        };
+        if let Some(why) = refusal {
+            usage.refused.push((es.clone(), why));
+            continue;
+        }
         usage
             .external_secrets
             .push(format!("{}/{}", es.namespace, es.name));
@@ -125,6 +161,25 @@ pub fn analyze(
         let usage = usage_of(access, &external.external_secrets, &prefix);
         snippet.push_str(&format!("  - name: {name}\n"));
         let at_policy = |f: Finding| f.at(Some(policy.file.clone()), Some(policy.location(0)));
+        for (es, why) in &usage.refused {
+            out.findings.push(
+                Finding::new(
+                    Rule::UsageStoreRefused,
+                    name,
+                    format!(
+                        "ExternalSecret {}/{} names store {name}, but {why}: its reads are not counted for this access",
+                        es.namespace, es.name
+                    ),
+                )
+                .at(
+                    Some(format!("ExternalSecret {}/{}", es.namespace, es.name)),
+                    Some(Location {
+                        file: es.file.clone(),
+                        line: 1,
+                    }),
+                ),
+            );
+        }
         if usage.external_secrets.is_empty() {
             out.findings.push(at_policy(Finding::new(
                 Rule::UsageUnusedGrant,

@@ -4,8 +4,8 @@
 //! leak whenever the oracle does (never a false pass), no longer than the oracle's
 //! shortest, and every counterexample it reports must be a real leak.
 
-use check::Rule;
 use crate::common::*;
+use check::Rule;
 use proptest::prelude::*;
 
 /// Name characters of the oracle: the pattern literals plus one letter no pattern

@@ -1,8 +1,8 @@
 //! The scope proof on hand-written policies: counterexamples, Deny carve-outs,
 //! NotResource, other regions, conditions and variables.
 
-use check::Rule;
 use crate::common::*;
+use check::Rule;
 
 #[test]
 fn seed_staging_star_leaks_the_shortest_name_outside_staging_slash() {

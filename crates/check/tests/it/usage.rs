@@ -93,3 +93,74 @@ fn an_access_no_external_secret_uses_is_unused() {
     assert_eq!(result.findings.len(), 1);
     assert_eq!(result.findings[0].rule, Rule::UsageUnusedGrant);
 }
+
+/// The base access, its ClusterSecretStore limited to `staging` (`spec.conditions`), or
+/// turned into a SecretStore of namespace `staging`.
+fn analyze_with_store(eso: &str, external: &str) -> check::usage::LeastPrivilege {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/broken");
+    let config = std::fs::read_to_string(root.join("config.yaml")).unwrap() + eso;
+    let plan = model::parse(&config).unwrap();
+    let artifacts = check::generate(&plan, &templates::Templates::embedded().unwrap()).unwrap();
+    let manifests = check::usage::read_external_secrets(&[Artifact {
+        path: "cluster/external-secrets.yaml".to_owned(),
+        contents: external.to_owned(),
+    }])
+    .unwrap();
+    check::usage::analyze(&plan, &artifacts, &manifests).unwrap()
+}
+
+/// ESO refuses an ExternalSecret from a namespace the store does not serve: its reads
+/// are not the access's usage (else they would hide an unused grant), and it is a
+/// finding of its own.
+#[test]
+fn external_secrets_of_namespaces_the_store_does_not_serve_are_refused_not_counted() {
+    let from_other = external_secret("db", READS_DB)
+        + &external_secret(
+            "app",
+            "  dataFrom:\n    - find:\n        path: staging/app/\n",
+        )
+        .replace("namespace: staging", "namespace: payments");
+    for (eso, kind) in [
+        (
+            "    eso:\n      allowed_namespaces: [staging]\n",
+            "ClusterSecretStore",
+        ),
+        (
+            "    eso:\n      store_kind: SecretStore\n      namespace: staging\n",
+            "SecretStore",
+        ),
+    ] {
+        let external = from_other.replace("kind: ClusterSecretStore", &format!("kind: {kind}"));
+        let result = analyze_with_store(eso, &external);
+        let rules: Vec<Rule> = result.findings.iter().map(|f| f.rule).collect();
+        assert!(
+            rules.contains(&Rule::UsageStoreRefused),
+            "{kind}: {:#?}",
+            result.findings
+        );
+        let refused = result
+            .findings
+            .iter()
+            .find(|f| f.rule == Rule::UsageStoreRefused)
+            .unwrap();
+        assert!(
+            refused.message.contains("payments/app"),
+            "{}",
+            refused.message
+        );
+        // The refused one read `staging/app/`: still unused by what ESO serves.
+        let unused = result
+            .findings
+            .iter()
+            .find(|f| f.rule == Rule::UsageUnusedGrant)
+            .unwrap_or_else(|| panic!("{kind}: {:#?}", result.findings));
+        assert!(
+            unused
+                .counterexample
+                .as_deref()
+                .unwrap()
+                .starts_with("staging/app/"),
+            "{unused:?}"
+        );
+    }
+}
