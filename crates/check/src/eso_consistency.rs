@@ -111,17 +111,34 @@ pub fn field_line(text: &str, kind: &str, name: &str, field: &str) -> usize {
             .map(|v| v.trim().trim_matches('"').trim_matches('\'') == value)
             .unwrap_or(false)
     };
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    // `metadata.name` only: other `name:` keys (a store reference's) say nothing of
+    // which object a document is.
+    let metadata_name_is = |doc: &[&str]| {
+        let Some(at) = doc.iter().position(|l| l.trim_end() == "metadata:") else {
+            return false;
+        };
+        let depth = indent(doc[at]);
+        let block: Vec<&&str> = doc[at + 1..]
+            .iter()
+            .filter(|l| !l.trim().is_empty())
+            .take_while(|l| indent(l) > depth)
+            .collect();
+        // Its keys sit at the indentation of its first line, whatever YAML's step.
+        let keys = block.first().map(|l| indent(l));
+        block
+            .iter()
+            .any(|l| Some(indent(l)) == keys && value_is(l, "name:", name))
+    };
     let (start, end) = starts
         .iter()
         .enumerate()
         .map(|(i, &s)| (s, starts.get(i + 1).copied().unwrap_or(lines.len())))
         .find(|&(s, e)| {
             let doc = &lines[s..e.max(s)];
-            doc.iter().any(|l| value_is(l, "kind:", kind))
-                && doc.iter().any(|l| value_is(l, "name:", name))
+            doc.iter().any(|l| value_is(l, "kind:", kind)) && metadata_name_is(doc)
         })
         .unwrap_or((0, lines.len()));
-    let indent = |l: &str| l.len() - l.trim_start().len();
     let mut at = start;
     let mut found = lines[start..end]
         .iter()

@@ -133,11 +133,13 @@ pub fn usage_of(access: &Access, external: &[ExternalSecret], prefix: &str) -> U
     usage
 }
 
-/// Least privilege of every access of `plan` against the ExternalSecrets of `external`.
+/// Least privilege of every access of `plan` against the ExternalSecrets of `external`
+/// (read from `external_files`, whose texts give findings their lines).
 pub fn analyze(
     plan: &Plan,
     artifacts: &[Artifact],
     external: &Manifests,
+    external_files: &[Artifact],
 ) -> Result<LeastPrivilege, CheckError> {
     let mut out = LeastPrivilege::default();
     let mut snippet = String::from(
@@ -172,10 +174,24 @@ pub fn analyze(
                     ),
                 )
                 .at(
-                    Some(format!("ExternalSecret {}/{}", es.namespace, es.name)),
+                    Some(format!(
+                        "{} ExternalSecret {} spec.secretStoreRef",
+                        es.file, es.name
+                    )),
                     Some(Location {
                         file: es.file.clone(),
-                        line: 1,
+                        line: external_files
+                            .iter()
+                            .find(|f| f.path == es.file)
+                            .map(|f| {
+                                crate::eso_consistency::field_line(
+                                    &f.contents,
+                                    "ExternalSecret",
+                                    &es.name,
+                                    "spec.secretStoreRef",
+                                )
+                            })
+                            .unwrap_or(1),
                     }),
                 ),
             );

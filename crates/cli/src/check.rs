@@ -141,8 +141,9 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
             .extend(check::baseline::compare(&plan, &artifacts, &baseline)?);
     }
     if let Some(dir) = &args.external_secrets {
-        let manifests = check::usage::read_external_secrets(&check::input::read_yaml_dir(dir)?)?;
-        let least = check::usage::analyze(&plan, &artifacts, &manifests)?;
+        let files = check::input::read_yaml_dir(dir)?;
+        let manifests = check::usage::read_external_secrets(&files)?;
+        let least = check::usage::analyze(&plan, &artifacts, &manifests, &files)?;
         report.findings.extend(least.findings);
         eprint!("{}", least.snippet);
     }

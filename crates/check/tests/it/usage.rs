@@ -6,15 +6,7 @@ use std::path::PathBuf;
 use check::{Artifact, Rule};
 
 fn analyze(external: &str) -> check::usage::LeastPrivilege {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/broken");
-    let plan = model::load(&root.join("config.yaml")).unwrap();
-    let artifacts = check::generate(&plan, &templates::Templates::embedded().unwrap()).unwrap();
-    let manifests = check::usage::read_external_secrets(&[Artifact {
-        path: "cluster/external-secrets.yaml".to_owned(),
-        contents: external.to_owned(),
-    }])
-    .unwrap();
-    check::usage::analyze(&plan, &artifacts, &manifests).unwrap()
+    analyze_with_store("", external)
 }
 
 fn external_secret(name: &str, body: &str) -> String {
@@ -94,19 +86,19 @@ fn an_access_no_external_secret_uses_is_unused() {
     assert_eq!(result.findings[0].rule, Rule::UsageUnusedGrant);
 }
 
-/// The base access, its ClusterSecretStore limited to `staging` (`spec.conditions`), or
-/// turned into a SecretStore of namespace `staging`.
+/// The base access, its `eso` section given by `eso` (appended to the access), against
+/// the ExternalSecrets of `external`.
 fn analyze_with_store(eso: &str, external: &str) -> check::usage::LeastPrivilege {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/broken");
     let config = std::fs::read_to_string(root.join("config.yaml")).unwrap() + eso;
     let plan = model::parse(&config).unwrap();
     let artifacts = check::generate(&plan, &templates::Templates::embedded().unwrap()).unwrap();
-    let manifests = check::usage::read_external_secrets(&[Artifact {
+    let files = [Artifact {
         path: "cluster/external-secrets.yaml".to_owned(),
         contents: external.to_owned(),
-    }])
-    .unwrap();
-    check::usage::analyze(&plan, &artifacts, &manifests).unwrap()
+    }];
+    let manifests = check::usage::read_external_secrets(&files).unwrap();
+    check::usage::analyze(&plan, &artifacts, &manifests, &files).unwrap()
 }
 
 /// ESO refuses an ExternalSecret from a namespace the store does not serve: its reads
@@ -147,6 +139,13 @@ fn external_secrets_of_namespaces_the_store_does_not_serve_are_refused_not_count
             refused.message.contains("payments/app"),
             "{}",
             refused.message
+        );
+        // At the refused ExternalSecret's store reference (its document is the second).
+        let line = refused.location.as_ref().unwrap().line;
+        let text_line = external.lines().nth(line - 1).unwrap_or_default();
+        assert!(
+            text_line.contains("secretStoreRef") && line > 12,
+            "line {line}: {text_line:?}"
         );
         // The refused one read `staging/app/`: still unused by what ESO serves.
         let unused = result
