@@ -118,8 +118,8 @@ impl Session {
         let role_name = arn::resource_name(role_arn, "role")
             .unwrap_or("")
             .to_string();
-        Session {
-            kind: SessionKind::AssumedRole {
+        Session::plain(
+            SessionKind::AssumedRole {
                 role_arn: role_arn.to_string(),
                 assumed_role_arn: format!(
                     "arn:aws:sts::{account}:assumed-role/{role_name}/{session_name}"
@@ -133,23 +133,29 @@ impl Session {
                 web_identity: None,
             },
             account,
-            session_policy: None,
-            session_policy_arns: vec![],
-            tags: vec![],
-            transitive_tag_keys: vec![],
-            source_identity: None,
             issued_at,
             expires_at,
-        }
+        )
     }
 
     /// A `GetSessionToken` session of `base` (the same principal as its long-term key).
     pub fn session_token(base: Identity, issued_at: i64, expires_at: i64) -> Self {
-        Session {
-            account: base.account().to_string(),
-            kind: SessionKind::SessionToken {
+        let account = base.account().to_string();
+        Session::plain(
+            SessionKind::SessionToken {
                 base: Box::new(base),
             },
+            account,
+            issued_at,
+            expires_at,
+        )
+    }
+
+    /// A session of `kind` without session policy, tags or source identity.
+    fn plain(kind: SessionKind, account: String, issued_at: i64, expires_at: i64) -> Self {
+        Session {
+            kind,
+            account,
             session_policy: None,
             session_policy_arns: vec![],
             tags: vec![],

@@ -20,6 +20,26 @@ fn sma(args: &[&str]) -> (i32, String, String) {
 
 const BROKEN: &str = "crates/check/tests/broken";
 
+/// The broken cases' access `app` (`tests/broken/config.yaml`) as the flags of one access.
+const APP_INTENT: &[&str] = &[
+    "--setup",
+    "role-arn",
+    "--cluster-name",
+    "prod-eks",
+    "--account-id",
+    "123456789012",
+    "--region",
+    "eu-west-3",
+    "--oidc-issuer",
+    "https://oidc.eks.eu-west-3.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE",
+    "--name",
+    "app",
+    "--secret-name",
+    "staging/db",
+    "--prefix",
+    "staging/app/",
+];
+
 #[test]
 fn clean_examples_exit_zero_and_committed_output_checks_too() {
     let (code, out, _) = sma(&["check", "--config", "examples/aws-role-arn.yaml"]);
@@ -146,27 +166,7 @@ fn intent_as_flags_gives_the_findings_of_the_equivalent_configuration() {
         "--artifacts",
         &case,
     ]);
-    let with_flags = sma(&[
-        "check",
-        "--setup",
-        "role-arn",
-        "--cluster-name",
-        "prod-eks",
-        "--account-id",
-        "123456789012",
-        "--region",
-        "eu-west-3",
-        "--oidc-issuer",
-        "https://oidc.eks.eu-west-3.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE",
-        "--name",
-        "app",
-        "--secret-name",
-        "staging/db",
-        "--prefix",
-        "staging/app/",
-        "--artifacts",
-        &case,
-    ]);
+    let with_flags = sma(&[&["check"], APP_INTENT, &["--artifacts", &case]].concat());
     assert_eq!(with_flags.0, 1, "{}{}", with_flags.1, with_flags.2);
     assert!(
         with_flags.1.contains("counterexample: staging\n"),
@@ -186,24 +186,7 @@ fn intent_as_flags_gives_the_findings_of_the_equivalent_configuration() {
 /// the lint; the trust and ESO checks are reported as not checked, never as passed.
 #[test]
 fn a_bare_policy_file_is_proved_and_what_it_cannot_show_is_not_checked() {
-    let intent = [
-        "check",
-        "--setup",
-        "role-arn",
-        "--account-id",
-        "123456789012",
-        "--region",
-        "eu-west-3",
-        "--oidc-issuer",
-        "https://oidc.eks.eu-west-3.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE",
-        "--name",
-        "app",
-        "--secret-name",
-        "staging/db",
-        "--prefix",
-        "staging/app/",
-        "--policy",
-    ];
+    let intent = [&["check"], APP_INTENT, &["--policy"]].concat();
     let broken = format!("{BROKEN}/staging-star/app/iam-policy.json");
     let (code, out, _) = sma(&[&intent[..], &[broken.as_str()]].concat());
     assert_eq!(code, 1, "{out}");
