@@ -4,8 +4,8 @@
 //! Version 4 ([`sigv4`]: parse, verify, sign), OIDC web-identity tokens ([`jwt`]: JWS
 //! compact tokens and JWKS), hashing ([`crypto`]), strict encodings ([`encoding`]: hex,
 //! base64, URI and form encodings), AWS's date formats ([`time`]), ARNs and account ids
-//! ([`arn`]), the query protocol's XML ([`xml`]) and STS answers ([`sts_answer`]), and
-//! the [`Secret`] type whose `Debug` never shows its value.
+//! ([`arn`]), the query protocol's parameters ([`query`]) and XML ([`xml`]), STS
+//! answers ([`sts_answer`]), and the [`Secret`] type whose `Debug` never shows its value.
 //!
 //! Invariants: no I/O (the only impure calls read the system clock,
 //! [`time::unix_now`]), no async, no shared state, and no panic on any input: anything
@@ -24,6 +24,7 @@ pub mod encoding;
 pub mod fuzzing;
 #[cfg(feature = "crypto")]
 pub mod jwt;
+pub mod query;
 mod secret;
 #[cfg(feature = "crypto")]
 pub mod sigv4;

@@ -34,7 +34,6 @@ mod directory;
 mod errors;
 mod issuers;
 mod proxy;
-mod query;
 mod request_id;
 mod secretsmanager;
 mod state;

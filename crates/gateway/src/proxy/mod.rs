@@ -19,12 +19,12 @@ use hyper::body::Incoming;
 
 use crate::authorize::{Resolver, Verdict};
 use crate::errors::{AuthFailure, AwsError, Body, Protocol};
-use crate::query::param;
 use crate::request_id::request_id;
 use crate::secretsmanager::SmContext;
 use crate::state::Shared;
 use crate::step::{After, Relay, Step};
 use crate::sts::StsContext;
+use aws_wire::query::param;
 use aws_wire::sigv4::{self, SigV4Auth};
 use aws_wire::time::unix_now;
 use request::{duplicate_header, operation, protocol_guess, query_params, Operation};

@@ -8,8 +8,8 @@ use serde_json::{Map, Value};
 
 use super::Ctx;
 use crate::errors::Protocol;
-use crate::query::{param, Params};
 use aws_wire::encoding::parse_form;
+use aws_wire::query::{param, Params};
 use aws_wire::sigv4::{SigV4Auth, PRESIGN_PARAMS};
 
 /// What the caller asked for.

@@ -7,8 +7,8 @@ use super::{insert_tag_keys, role_session_duration, sts, StsContext, StsPlan};
 use crate::authorize::{decide, global_context, AuthzError, Caller, Verdict};
 use crate::credentials::{Identity, Session, SessionKind};
 use crate::errors::AwsError;
-use crate::query::{member_list, param, policy_arns, tag_list, Params};
 use aws_wire::arn;
+use aws_wire::query::{member_list, param, policy_arns, tag_list, Params};
 use aws_wire::time::unix_now;
 
 impl StsContext<'_> {

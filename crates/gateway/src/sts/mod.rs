@@ -15,8 +15,8 @@ use crate::credentials::{Identity, Session, SessionKind};
 use crate::directory::{Directory, RoleInfo};
 use crate::errors::{AwsError, Protocol};
 use crate::issuers::IssuerRegistry;
-use crate::query::{param, Params};
 use crate::step::{After, Relay, Step};
+use aws_wire::query::{param, Params};
 use aws_wire::time::unix_now;
 
 /// The condition keys of session tags passed to an `AssumeRole*` call:

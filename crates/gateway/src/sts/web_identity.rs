@@ -11,9 +11,9 @@ use crate::authorize::{decide, global_context, AuthzError, Verdict};
 use crate::credentials::{Session, WebIdentity};
 use crate::directory::{OidcProviderInfo, RoleInfo};
 use crate::errors::AwsError;
-use crate::query::{param, policy_arns, Params};
 use aws_wire::arn;
 use aws_wire::jwt::{self, JwtError, VerifiedToken};
+use aws_wire::query::{param, policy_arns, Params};
 use aws_wire::time::unix_now;
 
 const ACTION: &str = "sts:AssumeRoleWithWebIdentity";
