@@ -97,6 +97,35 @@ fn once<K: std::hash::Hash + Eq, T>(map: &Mutex<HashMap<K, Once<T>>>, key: K) ->
         .unwrap_or_default()
 }
 
+/// The issuer of another cluster of the same kind as `cluster_issuer`, the realistic
+/// neighbour a trust policy must refuse: another EKS cluster of the same region, or
+/// another GKE cluster of the same project and location; a random EKS issuer for any
+/// other issuer.
+fn another_cluster_issuer(cluster_issuer: &str) -> String {
+    let random_eks = TestIssuer::random_eks_url();
+    let random_id = random_eks
+        .rsplit('/')
+        .next()
+        .unwrap_or("0")
+        .to_ascii_lowercase();
+    if let Some((base, _)) = cluster_issuer
+        .strip_prefix("https://oidc.eks.")
+        .and_then(|_| cluster_issuer.rsplit_once("/id/"))
+    {
+        return format!("{base}/id/{}", random_id.to_ascii_uppercase());
+    }
+    if let Some((base, _)) = cluster_issuer
+        .strip_prefix("https://container.googleapis.com/")
+        .and_then(|_| cluster_issuer.rsplit_once("/clusters/"))
+    {
+        return format!(
+            "{base}/clusters/other-{}",
+            &random_id[..8.min(random_id.len())]
+        );
+    }
+    random_eks
+}
+
 fn load(config: &Path, templates: &Path) -> Result<Arc<Loaded>, String> {
     let mut all = LOADED.lock().map_err(|_| "poisoned".to_string())?;
     let key = (config.to_path_buf(), templates.to_path_buf());
@@ -117,7 +146,7 @@ fn load(config: &Path, templates: &Path) -> Result<Arc<Loaded>, String> {
         intents,
         templates: templates.to_path_buf(),
         cluster_issuer: TestIssuer::new(&issuer_url),
-        other_issuer: TestIssuer::new(&TestIssuer::random_eks_url()),
+        other_issuer: TestIssuer::new(&another_cluster_issuer(&issuer_url)),
         deployments: Mutex::default(),
         secrets: Mutex::default(),
         keys: Mutex::default(),
@@ -615,20 +644,40 @@ fn observed_of(e: &eso::EsoError) -> Observed {
     }
 }
 
-/// The part of a caller's ARN that names the access's principal.
-fn principal_hint(world: &World, loaded: &Loaded, access: &str) -> String {
-    match &loaded.intent(access).identity {
-        IdentityIntent::Role { .. } => {
-            let role = provider(world)
-                .credentials
-                .source
-                .rsplit('/')
-                .next()
-                .unwrap_or("")
-                .to_string();
-            format!(":assumed-role/{role}/")
+/// Which callers are the access's principal, by their ARN: the named IAM user
+/// (`arn:aws:iam::ACCOUNT:user/[PATH/]NAME`) or a session of the role the access's
+/// credentials assume (`arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`). Matched by
+/// whole ARN segments: a user `app` is not `app-admin`, nor `team/app-old`.
+#[derive(Debug, PartialEq, Eq)]
+enum PrincipalOf {
+    User(String),
+    RoleSessions(String),
+}
+
+impl PrincipalOf {
+    fn of(world: &World, loaded: &Loaded, access: &str) -> Self {
+        match &loaded.intent(access).identity {
+            IdentityIntent::Role { .. } => {
+                let source = &provider(world).credentials.source;
+                PrincipalOf::RoleSessions(source.rsplit('/').next().unwrap_or("").to_string())
+            }
+            IdentityIntent::User { name } => PrincipalOf::User(name.clone()),
         }
-        IdentityIntent::User { name } => format!(":user/{name}"),
+    }
+
+    fn matches(&self, caller_arn: &str) -> bool {
+        match self {
+            PrincipalOf::User(name) => caller_arn
+                .split_once(":user/")
+                .is_some_and(|(_, path_and_name)| path_and_name.rsplit('/').next() == Some(name)),
+            PrincipalOf::RoleSessions(role) => {
+                caller_arn
+                    .split_once(":assumed-role/")
+                    .is_some_and(|(_, role_and_session)| {
+                        role_and_session.split('/').next() == Some(role)
+                    })
+            }
+        }
     }
 }
 
@@ -691,11 +740,11 @@ async fn matrix(world: &mut World, access: String, step: &Step) {
         .await;
     // The gateway's deciding statements, from its decision log (the ARN stands in the
     // cell until then).
-    let hint = principal_hint(world, &loaded, &access);
+    let principal = PrincipalOf::of(world, &loaded, &access);
     let decisions = super::common::gateway(&world.endpoint)
         .await
         .handle()
-        .decisions_matching(|d| d.principal.contains(&hint));
+        .decisions_matching(|d| principal.matches(&d.principal));
     let mut rows = rows;
     let mut by_call: HashMap<(String, String), String> = HashMap::new();
     for d in &decisions {
@@ -977,4 +1026,43 @@ async fn key_lifecycle(world: &mut World, access: String, name: String) {
         }
     }
     assert!(leaks.is_empty(), "{}", leaks.join("\n"));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PrincipalOf;
+
+    #[test]
+    fn principal_matches_whole_arn_segments() {
+        let app = PrincipalOf::User("app".into());
+        assert!(app.matches("arn:aws:iam::111122223333:user/app"));
+        assert!(app.matches("arn:aws:iam::111122223333:user/team/app"));
+        assert!(!app.matches("arn:aws:iam::111122223333:user/app-admin"));
+        assert!(!app.matches("arn:aws:iam::111122223333:user/app/other"));
+        assert!(!app.matches("arn:aws:sts::111122223333:assumed-role/app/s"));
+        let role = PrincipalOf::RoleSessions("eso".into());
+        assert!(role.matches("arn:aws:sts::111122223333:assumed-role/eso/session-1"));
+        assert!(!role.matches("arn:aws:sts::111122223333:assumed-role/eso-admin/s"));
+        assert!(!role.matches("arn:aws:iam::111122223333:user/eso"));
+    }
+
+    #[test]
+    fn another_cluster_is_a_neighbour_of_the_same_kind() {
+        let eks = "https://oidc.eks.us-east-1.amazonaws.com/id/ABCDEF0123456789";
+        let other = super::another_cluster_issuer(eks);
+        assert!(
+            other.starts_with("https://oidc.eks.us-east-1.amazonaws.com/id/"),
+            "{other}"
+        );
+        assert_ne!(other, eks);
+        let gke =
+            "https://container.googleapis.com/v1/projects/p/locations/europe-west1/clusters/prod";
+        let other = super::another_cluster_issuer(gke);
+        assert!(
+            other.starts_with("https://container.googleapis.com/v1/projects/p/locations/europe-west1/clusters/other-"),
+            "{other}"
+        );
+        assert!(super::another_cluster_issuer("https://issuer.example.com")
+            .starts_with("https://oidc.eks."));
+    }
 }
