@@ -14,6 +14,7 @@ use thiserror::Error;
 use crate::credentials::{Identity, Session, SessionKind};
 use crate::directory::{Directory, NamedPolicy};
 use crate::errors::AuthFailure;
+use crate::issuers::IssuerRegistry;
 use crate::upstream::UpstreamError;
 use aws_wire::arn;
 use aws_wire::time::{format_rfc3339, unix_now};
@@ -129,15 +130,25 @@ pub fn merge_policies(docs: &[String]) -> Result<String, AuthzError> {
     Ok(serde_json::json!({"Version": version, "Statement": statements}).to_string())
 }
 
-/// Resolves identities into callers.
-pub struct Resolver<'a> {
-    /// Where IAM state is read.
+/// What every decision about one request reads: IAM, secret and key state, parsed
+/// policies, trusted OIDC issuers, and where the request comes from. It resolves the
+/// signer into a [`Caller`]; the services decide through it (`sts` directly,
+/// `secretsmanager` with the caller, as its `SmContext`).
+#[derive(Clone, Copy)]
+pub struct Decider<'a> {
+    /// Cached IAM/secret/key state.
     pub dir: &'a Directory,
-    /// Parsed policy cache.
+    /// Parsed policies.
     pub policies: &'a PolicyCache,
+    /// Trusted OIDC issuers (`AssumeRoleWithWebIdentity`).
+    pub issuers: &'a IssuerRegistry,
+    /// The region of the request's signing scope (`aws:RequestedRegion`).
+    pub region: &'a str,
+    /// The client's address (`aws:SourceIp`).
+    pub source_ip: &'a str,
 }
 
-impl Resolver<'_> {
+impl Decider<'_> {
     fn add_policies(
         &self,
         set: &mut iam::PolicySet,

@@ -17,13 +17,12 @@ use http::{HeaderMap, Method, Request, Response, Uri};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 
-use crate::authorize::{Resolver, Verdict};
+use crate::authorize::{Decider, Verdict};
 use crate::errors::{AuthFailure, AwsError, Body, Protocol};
 use crate::request_id::request_id;
 use crate::secretsmanager::SmContext;
 use crate::state::Shared;
 use crate::step::{After, Relay, Step};
-use crate::sts::StsContext;
 use aws_wire::query::param;
 use aws_wire::sigv4::{self, SigV4Auth};
 use aws_wire::time::unix_now;
@@ -152,11 +151,8 @@ async fn process(shared: &Shared, ctx: &mut Ctx) -> Response<Body> {
         "{service}:{}",
         if op.name().is_empty() { "*" } else { op.name() }
     );
-    let resolver = Resolver {
-        dir: &shared.dir,
-        policies: &shared.policies,
-    };
-    let caller = match resolver.caller(&identity, Some(&auth.access_key_id)).await {
+    let decider = shared.decider(&auth.region, &ctx.source_ip);
+    let caller = match decider.caller(&identity, Some(&auth.access_key_id)).await {
         Ok(c) => c,
         Err(e) => return shared.internal_denial(ctx, &identity.fallback_arn(), &action, &e),
     };
@@ -175,17 +171,12 @@ async fn process(shared: &Shared, ctx: &mut Ctx) -> Response<Body> {
     let step = match (service.as_str(), &op) {
         ("secretsmanager", Operation::Json { op, params }) => {
             let sm = SmContext {
-                dir: &shared.dir,
-                policies: &shared.policies,
+                scope: decider,
                 caller: &caller,
-                region: &auth.region,
-                source_ip: &ctx.source_ip,
             };
             sm.dispatch(op, params).await
         }
-        ("sts", Operation::Query { op, params }) => {
-            sts_context(shared, ctx).dispatch(&caller, op, params).await
-        }
+        ("sts", Operation::Query { op, params }) => decider.dispatch(&caller, op, params).await,
         _ if caller.identity.is_root() => {
             let v = Verdict::allow(&action, "*", "account root user on its own account");
             let after = root_after(&service, &op, caller.account());
@@ -209,6 +200,17 @@ async fn process(shared: &Shared, ctx: &mut Ctx) -> Response<Body> {
 }
 
 impl Shared {
+    /// What the decisions of a request signed for `region` from `source_ip` read.
+    fn decider<'a>(&'a self, region: &'a str, source_ip: &'a str) -> Decider<'a> {
+        Decider {
+            dir: &self.dir,
+            policies: &self.policies,
+            issuers: &self.issuers,
+            region,
+            source_ip,
+        }
+    }
+
     /// Carries out what the dispatch decided.
     async fn execute(&self, ctx: &Ctx, step: Step) -> Response<Body> {
         match step {
@@ -229,21 +231,6 @@ impl Shared {
                 error,
             } => self.internal_denial(ctx, &principal, &action, &error),
         }
-    }
-}
-
-fn sts_context<'a>(shared: &'a Shared, ctx: &'a Ctx) -> StsContext<'a> {
-    let region = ctx
-        .auth
-        .as_ref()
-        .map(|a| a.region.as_str())
-        .unwrap_or("us-east-1");
-    StsContext {
-        dir: &shared.dir,
-        policies: &shared.policies,
-        issuers: &shared.issuers,
-        region,
-        source_ip: &ctx.source_ip,
     }
 }
 
@@ -294,7 +281,11 @@ async fn unsigned(shared: &Shared, ctx: &mut Ctx) -> Response<Body> {
     match param(&params, "Action") {
         Some("AssumeRoleWithWebIdentity") if ctx.uri.path() == "/" => {
             ctx.protocol = Protocol::Query("sts".into());
-            let step = sts_context(shared, ctx).web_identity(&params).await;
+            // Unsigned: no signing scope; STS's global endpoint is us-east-1.
+            let step = shared
+                .decider("us-east-1", &ctx.source_ip)
+                .web_identity(&params)
+                .await;
             shared.execute(ctx, step).await
         }
         action => {

@@ -270,11 +270,8 @@ impl Shared {
             After::BatchErrors(errors) => secretsmanager::add_batch_errors(&bytes, errors),
             After::BatchFilter(caller, region) => {
                 let sm = SmContext {
-                    dir: &self.dir,
-                    policies: &self.policies,
+                    scope: self.decider(&region, &ctx.source_ip),
                     caller: &caller,
-                    region: &region,
-                    source_ip: &ctx.source_ip,
                 };
                 sm.filter_batch_answer(&bytes).await
             }

@@ -13,8 +13,8 @@ use bytes::Bytes;
 
 use serde_json::{json, Map, Value};
 
-use crate::authorize::{decide, global_context, AuthzError, Caller, PolicyCache, Verdict};
-use crate::directory::{Directory, SecretInfo};
+use crate::authorize::{decide, global_context, AuthzError, Caller, Decider, Verdict};
+use crate::directory::SecretInfo;
 use crate::errors::{AwsError, Protocol};
 use crate::step::{After, Relay, Step};
 use aws_wire::arn;
@@ -143,18 +143,12 @@ impl SmPlan {
     }
 }
 
-/// Inputs of one Secrets Manager decision.
+/// Inputs of one Secrets Manager decision: the request's [`Decider`] and its caller.
 pub struct SmContext<'a> {
-    /// Directory of IAM/secret/key state.
-    pub dir: &'a Directory,
-    /// Parsed policy cache.
-    pub policies: &'a PolicyCache,
+    /// State, policies and the request's origin.
+    pub scope: Decider<'a>,
     /// The caller.
     pub caller: &'a Caller,
-    /// Region of the request's signing scope.
-    pub region: &'a str,
-    /// Client address for `aws:SourceIp`.
-    pub source_ip: &'a str,
 }
 
 fn secret_arn_guess(region: &str, account: &str, secret_id: &str) -> String {
@@ -172,10 +166,15 @@ impl SmContext<'_> {
                 arn::account(secret_id)
                     .unwrap_or(self.caller.account())
                     .to_string(),
-                arn::region(secret_id).unwrap_or(self.region).to_string(),
+                arn::region(secret_id)
+                    .unwrap_or(self.scope.region)
+                    .to_string(),
             )
         } else {
-            (self.caller.account().to_string(), self.region.to_string())
+            (
+                self.caller.account().to_string(),
+                self.scope.region.to_string(),
+            )
         }
     }
 
@@ -187,7 +186,7 @@ impl SmContext<'_> {
         extra: &[(String, String)],
         info: Option<&SecretInfo>,
     ) -> iam::Request {
-        let mut ctx = global_context(self.region, self.source_ip);
+        let mut ctx = global_context(self.scope.region, self.scope.source_ip);
         if resource != "*" {
             ctx.insert("secretsmanager:SecretId", resource);
             ctx.insert("aws:ResourceAccount", account);
@@ -247,18 +246,18 @@ impl SmContext<'_> {
         let (account, region) = self.where_is(secret_id);
         // LocalStack acts in the ARN's region, but conditions on aws:RequestedRegion see
         // the signing region: AWS refuses such a request, and so does the gateway.
-        if secret_id.starts_with("arn:") && arn::region(secret_id) != Some(self.region) {
+        if secret_id.starts_with("arn:") && arn::region(secret_id) != Some(self.scope.region) {
             return Ok(Verdict::deny(
                 &format!("secretsmanager:{action}"),
                 secret_id,
                 format!(
                     "User: {} is not authorized to perform: secretsmanager:{action} on resource: {secret_id} because the secret's ARN names another region than the request's region {} (denied, fail closed)",
                     self.caller.arn(),
-                    self.region
+                    self.scope.region
                 ),
             ));
         }
-        let info = self.dir.secret(&account, &region, secret_id).await?;
+        let info = self.scope.dir.secret(&account, &region, secret_id).await?;
         let resource = info
             .as_ref()
             .map(|i| i.arn.clone())
@@ -266,7 +265,7 @@ impl SmContext<'_> {
         let policy = match info.as_ref().and_then(|i| i.resource_policy.as_ref()) {
             Some(doc) => Some((
                 "secret resource policy",
-                self.policies.parse("secret resource policy", doc)?,
+                self.scope.policies.parse("secret resource policy", doc)?,
             )),
             None => None,
         };
@@ -306,7 +305,12 @@ impl SmContext<'_> {
             (account.to_string(), region.to_string())
         };
         let deny = |msg: String| Verdict::deny("kms:Decrypt", key_id, msg);
-        let Some(key) = self.dir.kms_key(&key_account, &key_region, key_id).await? else {
+        let Some(key) = self
+            .scope
+            .dir
+            .kms_key(&key_account, &key_region, key_id)
+            .await?
+        else {
             return Ok(deny(format!(
                 "{KMS_DENIED}: the secret's KMS key {key_id} does not exist"
             )));
@@ -320,8 +324,8 @@ impl SmContext<'_> {
                 key.arn
             )));
         };
-        let policy = self.policies.parse("key policy", doc)?;
-        let mut ctx = global_context(self.region, self.source_ip);
+        let policy = self.scope.policies.parse("key policy", doc)?;
+        let mut ctx = global_context(self.scope.region, self.scope.source_ip);
         ctx.insert(
             "kms:ViaService",
             format!("secretsmanager.{region}.amazonaws.com"),
@@ -390,7 +394,7 @@ impl SmContext<'_> {
             let name = s("Name").unwrap_or("");
             let resource = format!(
                 "arn:aws:secretsmanager:{}:{}:secret:{name}-??????",
-                self.region,
+                self.scope.region,
                 self.caller.account()
             );
             let mut extra = vec![("secretsmanager:Name".to_string(), name.to_string())];
@@ -503,7 +507,8 @@ impl SmContext<'_> {
                 body: json!({"SecretValues": [], "Errors": errors}),
             },
             SmPlan::BatchFiltered(verdict) => {
-                let after = After::BatchFilter(Box::new(self.caller.clone()), self.region.into());
+                let after =
+                    After::BatchFilter(Box::new(self.caller.clone()), self.scope.region.into());
                 relay(verdict).then(after).into()
             }
         }

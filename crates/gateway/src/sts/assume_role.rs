@@ -3,15 +3,15 @@
 //! `sts:TagSession` and `sts:SetSourceIdentity` when asked for, the chaining limits,
 //! and the session (transitive tags and source identity carried along a chain).
 
-use super::{insert_tag_keys, role_session_duration, sts, StsContext, StsPlan};
-use crate::authorize::{decide, global_context, AuthzError, Caller, Verdict};
+use super::{insert_tag_keys, role_session_duration, sts, StsPlan};
+use crate::authorize::{decide, global_context, AuthzError, Caller, Decider, Verdict};
 use crate::credentials::{Identity, Session, SessionKind};
 use crate::errors::AwsError;
 use aws_wire::arn;
 use aws_wire::query::{member_list, param, policy_arns, tag_list, Params};
 use aws_wire::time::unix_now;
 
-impl StsContext<'_> {
+impl Decider<'_> {
     /// Plans `AssumeRole` for `caller`.
     pub async fn assume_role(
         &self,

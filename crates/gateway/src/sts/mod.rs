@@ -1,5 +1,5 @@
 //! STS: which action a query-protocol request asks for and what the pipeline does
-//! with it ([`StsContext::dispatch`]): `AssumeRole` (`assume_role`),
+//! with it (`dispatch`): `AssumeRole` (`assume_role`),
 //! `AssumeRoleWithWebIdentity` (`web_identity`: token verification, trust decision,
 //! session), `GetSessionToken`, `GetCallerIdentity`, and the completion of a session
 //! with the credentials LocalStack issues. Role sessions of both `AssumeRole*` calls
@@ -10,11 +10,10 @@ mod web_identity;
 
 use std::sync::Arc;
 
-use crate::authorize::{Caller, PolicyCache, Verdict};
+use crate::authorize::{Caller, Decider, Verdict};
 use crate::credentials::{Identity, Session, SessionKind};
-use crate::directory::{Directory, RoleInfo};
+use crate::directory::RoleInfo;
 use crate::errors::{AwsError, Protocol};
-use crate::issuers::IssuerRegistry;
 use crate::step::{After, Relay, Step};
 use aws_wire::query::{param, Params};
 use aws_wire::time::unix_now;
@@ -107,21 +106,8 @@ fn role_session_duration(params: &Params, role: &RoleInfo, chained: bool) -> Res
     Err(AwsError::validation(msg, &sts()))
 }
 
-/// Everything an STS decision needs.
-pub struct StsContext<'a> {
-    /// IAM state.
-    pub dir: &'a Directory,
-    /// Parsed policies.
-    pub policies: &'a PolicyCache,
-    /// Configured OIDC issuers.
-    pub issuers: &'a IssuerRegistry,
-    /// Signing region of the request.
-    pub region: &'a str,
-    /// Client address.
-    pub source_ip: &'a str,
-}
-
-impl StsContext<'_> {
+/// STS's dispatch: a [`Decider`] is everything an STS decision needs.
+impl Decider<'_> {
     /// What to do with the STS action `op` signed by `caller`: actions that need no
     /// permission are relayed, `AssumeRole*` and `GetSessionToken` are planned, any
     /// other action is the account root's only (denied for anyone else: unmodelled).

@@ -6,8 +6,8 @@
 
 use std::sync::Arc;
 
-use super::{insert_tag_keys, role_session_duration, StsContext, StsPlan};
-use crate::authorize::{decide, global_context, AuthzError, Verdict};
+use super::{insert_tag_keys, role_session_duration, StsPlan};
+use crate::authorize::{decide, global_context, AuthzError, Decider, Verdict};
 use crate::credentials::{Session, WebIdentity};
 use crate::directory::{OidcProviderInfo, RoleInfo};
 use crate::errors::AwsError;
@@ -122,7 +122,7 @@ fn invalid_token(role_arn: &str, msg: String) -> StsPlan {
     )
 }
 
-impl StsContext<'_> {
+impl Decider<'_> {
     /// Plans `AssumeRoleWithWebIdentity` (unsigned), with who is logged as asking:
     /// `anonymous` until the token's provider is known, then the provider's ARN.
     pub async fn assume_role_with_web_identity(
