@@ -115,7 +115,7 @@ fn shards_merge_into_the_whole() -> Result<(), String> {
     }
     let merged = base.join("aws-role-arn-merged");
     let output = Command::new(sma())
-        .args(["report", "merge"])
+        .args(["report", "merge", "--force"])
         .args(&shard_reports)
         .arg("--out")
         .arg(&merged)
@@ -140,6 +140,21 @@ fn shards_merge_into_the_whole() -> Result<(), String> {
         ));
     }
     eprintln!("shards 1/2 and 2/2 merged give the unsharded verdicts:\n{merged_summary}");
+    // A merge must stand for the whole configuration: one shard alone is refused.
+    let partial = Command::new(sma())
+        .args(["report", "merge", "--force"])
+        .arg(&shard_reports[0])
+        .arg("--out")
+        .arg(base.join("aws-role-arn-partial"))
+        .output()
+        .map_err(|e| e.to_string())?;
+    if partial.status.code() != Some(2) || !text(&partial).contains("missing shard(s) 2/2") {
+        return Err(format!(
+            "merging shard 1/2 alone must fail (exit 2, naming shard 2/2):\n{}",
+            text(&partial)
+        ));
+    }
+    eprintln!("shard 1/2 alone is refused: the merge names the missing shard 2/2");
     Ok(())
 }
 

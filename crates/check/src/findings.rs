@@ -274,6 +274,9 @@ pub struct Report {
     /// What this run could not check, and why (e.g. only a policy was given, so no
     /// trust proof): a clean report says nothing about these.
     pub not_checked: Vec<NotChecked>,
+    /// Families that do not apply to an access (an IAM user's key has no trust policy):
+    /// neither run nor reported as passed.
+    pub not_applicable: Vec<NotChecked>,
 }
 
 /// A family of checks an access did not get, and why.

@@ -59,7 +59,16 @@ pub fn read_baseline(dir: &Path, plan: &model::Plan) -> Result<Vec<Artifact>, Ch
     if !dir.is_dir() {
         return Err(CheckError::Read {
             path: dir.to_owned(),
-            source: std::io::Error::new(std::io::ErrorKind::NotFound, "not a directory"),
+            source: if dir.exists() {
+                std::io::Error::other(
+                    "is a file, not the directory of an earlier `sma generate --out`",
+                )
+            } else {
+                std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    "no such directory (give the --out directory of an earlier `sma generate`)",
+                )
+            },
         });
     }
     let mut out = Vec::new();

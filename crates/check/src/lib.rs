@@ -129,8 +129,18 @@ pub fn check_plan(plan: &Plan, artifacts: &[Artifact]) -> Result<Report, CheckEr
     for (access, result) in plan.accesses.iter().zip(results) {
         report.accesses.push(access.name.to_string());
         report.findings.extend(result?);
+        report.not_applicable.extend(trust_not_applicable(access));
     }
     Ok(report)
+}
+
+/// The trust family does not apply to an IAM user's access (static credentials).
+fn trust_not_applicable(access: &Access) -> Option<NotChecked> {
+    matches!(access.identity, Identity::User { .. }).then(|| NotChecked {
+        access: access.name.to_string(),
+        family: "trust",
+        reason: "an IAM user's access key is the credential: there is no trust policy".to_owned(),
+    })
 }
 
 fn artifact<'a>(
@@ -307,6 +317,7 @@ pub fn check_policy(access: &Access, policy_file: &Artifact) -> Result<Report, C
         accesses: vec![name.to_owned()],
         findings,
         not_checked,
+        not_applicable: trust_not_applicable(access).into_iter().collect(),
     })
 }
 

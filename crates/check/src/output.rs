@@ -87,6 +87,7 @@ fn json_report(report: &Report) -> String {
         "accesses": report.accesses,
         "findings": report.findings,
         "not_checked": report.not_checked,
+        "not_applicable": report.not_applicable,
     });
     serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
 }
@@ -210,7 +211,11 @@ fn junit(report: &Report, prefix: Option<&str>) -> String {
                 .iter()
                 .filter(|f| &f.access == access && f.rule.family() == family)
                 .collect();
-            if matches!(family, "waiver" | "baseline" | "usage") && of.is_empty() {
+            let applies = !report
+                .not_applicable
+                .iter()
+                .any(|n| &n.access == access && n.family == family);
+            if (matches!(family, "waiver" | "baseline" | "usage") || !applies) && of.is_empty() {
                 continue;
             }
             tests += 1;

@@ -23,7 +23,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Render CloudFormation, IAM policy and ESO manifests for each access.
+    /// Render CloudFormation, IAM policy and ESO manifests for each access (exit 0
+    /// written, 2 error: nothing written).
     Generate(Box<generate::GenerateArgs>),
     /// Prove a configuration on LocalStack: ESO reads exactly what each access intends.
     Prove(Box<prove::ProveArgs>),
@@ -50,21 +51,51 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Prove(args) => return prove::run(*args),
         Command::Report(ReportCommand::Merge(args)) => return prove::merge(args),
-        Command::Check(args) => {
-            return check::run(*args).unwrap_or_else(|error| {
-                eprintln!("error: {error:#}");
-                ExitCode::from(2)
-            })
-        }
+        Command::Check(args) => return check::run(*args).unwrap_or_else(|e| failed(&e)),
         Command::Generate(args) => generate::run(*args),
         Command::Simulate(args) => simulate::run(args),
         Command::Gateway(args) => gateway::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: {error:#}");
-            ExitCode::FAILURE
+        Err(e) => failed(&e),
+    }
+}
+
+/// Prints `error` with its causes and returns exit code 2 (a configuration or tool
+/// error; 1 is kept for findings, leaks and broken reads).
+fn failed(error: &anyhow::Error) -> ExitCode {
+    eprintln!("error: {}", error_chain(error));
+    ExitCode::from(2)
+}
+
+/// `error: cause: cause…`, leaving out a cause whose text the message before it
+/// already ends with (many errors quote their source in their own message).
+fn error_chain(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let cause = cause.to_string();
+        if !text.ends_with(&cause) {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(&cause);
         }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_chain;
+
+    #[test]
+    fn a_cause_already_quoted_is_not_repeated() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "No such file");
+        let quoted = anyhow::Error::new(io).context("cannot read c.yaml: No such file");
+        assert_eq!(error_chain(&quoted), "cannot read c.yaml: No such file");
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "No such file");
+        let wrapped = anyhow::Error::new(io).context("cannot read c.yaml");
+        assert_eq!(error_chain(&wrapped), "cannot read c.yaml: No such file");
     }
 }

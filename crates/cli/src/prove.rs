@@ -69,17 +69,11 @@ pub fn in_shard(index: usize, (k, n): (usize, usize)) -> bool {
 /// Runs `sma prove`.
 pub fn run(args: ProveArgs) -> ExitCode {
     match prepare(&args) {
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(2)
-        }
+        Err(e) => crate::failed(&e),
         Ok(prepared) => match prove(&args, &prepared) {
             Ok(true) => ExitCode::SUCCESS,
             Ok(false) => ExitCode::from(1),
-            Err(e) => {
-                eprintln!("error: {e:#}");
-                ExitCode::from(2)
-            }
+            Err(e) => crate::failed(&e),
         },
     }
 }
@@ -339,6 +333,10 @@ pub struct MergeArgs {
     /// Where to write the merged report (report.json, report.md, report.html, junit.xml).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// Write into DIR even if it exists and is not empty (its report files are
+    /// replaced, nothing else is touched).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Runs `sma report merge`: 0 when every access is proven, 1 otherwise, 2 on error.
@@ -352,6 +350,13 @@ pub fn merge(args: MergeArgs) -> ExitCode {
             ));
         }
         let merged = report::proof::ProofReport::merge(parts)?;
+        let not_empty = std::fs::read_dir(&args.out).is_ok_and(|mut d| d.next().is_some());
+        if not_empty && !args.force {
+            anyhow::bail!(
+                "{} exists and is not empty: choose another --out, or pass --force to replace its report files",
+                args.out.display()
+            );
+        }
         merged.write(&args.out)?;
         print_summary(&merged);
         Ok(merged.passed())
@@ -359,10 +364,7 @@ pub fn merge(args: MergeArgs) -> ExitCode {
     match result {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(2)
-        }
+        Err(e) => crate::failed(&e),
     }
 }
 

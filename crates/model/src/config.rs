@@ -186,9 +186,8 @@ pub struct EsoConfig {
     /// (default `<access>-aws-credentials`).
     pub credentials_secret: Option<String>,
     /// `ClusterSecretStore` only: the namespaces allowed to use the store
-    /// (omitted = every namespace).
-    #[serde(default)]
-    pub allowed_namespaces: Vec<String>,
+    /// (omitted = every namespace; an empty list is refused, as it reads like "none").
+    pub allowed_namespaces: Option<Vec<String>>,
     /// Namespace of the example `ExternalSecret` (default: the store's namespace for a
     /// `SecretStore`, `default` for a `ClusterSecretStore`).
     pub example_namespace: Option<String>,

@@ -635,15 +635,22 @@ fn eso_side(
         }
         None
     };
-    if store_kind == StoreKind::SecretStore && !eso.allowed_namespaces.is_empty() {
+    let listed_namespaces = eso.allowed_namespaces.as_deref().unwrap_or_default();
+    if store_kind == StoreKind::SecretStore && eso.allowed_namespaces.is_some() {
         c.not_allowed(
             &path.at("eso.allowed_namespaces"),
             "only applies to a ClusterSecretStore (a SecretStore is only usable from its own namespace)",
             "remove allowed_namespaces, or set `store_kind: ClusterSecretStore`",
         );
+    } else if eso.allowed_namespaces.as_ref().is_some_and(Vec::is_empty) {
+        c.push(
+            ErrorKind::Missing,
+            &path.at("eso.allowed_namespaces"),
+            "is an empty list, which reads like \"no namespace\" but would leave the ClusterSecretStore usable from every namespace",
+            "list the namespaces allowed to use the store, or remove allowed_namespaces to allow every namespace",
+        );
     }
-    let allowed_namespaces: Vec<KubeLabel> = eso
-        .allowed_namespaces
+    let allowed_namespaces: Vec<KubeLabel> = listed_namespaces
         .iter()
         .enumerate()
         .filter_map(|(i, n)| {
@@ -654,11 +661,7 @@ fn eso_side(
             )
         })
         .collect();
-    check_duplicates(
-        c,
-        &path.at("eso.allowed_namespaces"),
-        &eso.allowed_namespaces,
-    );
+    check_duplicates(c, &path.at("eso.allowed_namespaces"), listed_namespaces);
     let example_namespace = match (&eso.example_namespace, store_kind, &namespace) {
         (Some(ns), _, _) => {
             let parsed = c.parse(

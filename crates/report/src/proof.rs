@@ -249,9 +249,53 @@ pub enum ProofReportError {
     /// An access appears in two shards.
     #[error("access \"{0}\" appears in two shards")]
     Duplicate(String),
+    /// The shards given are not the whole configuration: some `K/N` is missing,
+    /// given twice, or the shards were cut into different numbers of parts.
+    #[error("{0}: a merged report must hold every shard 1/N … N/N of one split, each once (run `sma prove --shard K/N` for the missing ones, or merge all the shards' report.json files)")]
+    IncompleteShards(String),
     /// Writing failed.
     #[error("writing the report: {0}")]
     Io(#[from] std::io::Error),
+}
+
+/// Checks that `shards` (`K/N` each) are exactly 1/N … N/N of one split, and returns
+/// them in order.
+fn whole_split(shards: &[String]) -> Result<Vec<String>, ProofReportError> {
+    let incomplete = |why: String| ProofReportError::IncompleteShards(why);
+    let mut parsed = Vec::new();
+    for shard in shards {
+        let parts = shard
+            .split_once('/')
+            .and_then(|(k, n)| Some((k.parse::<u32>().ok()?, n.parse::<u32>().ok()?)))
+            .filter(|&(k, n)| k >= 1 && k <= n);
+        match parts {
+            Some(p) => parsed.push(p),
+            None => return Err(incomplete(format!("shard \"{shard}\" is not K/N"))),
+        }
+    }
+    let Some(&(_, total)) = parsed.first() else {
+        return Err(incomplete("no shard".into()));
+    };
+    if let Some((_, other)) = parsed.iter().find(|(_, n)| *n != total) {
+        return Err(incomplete(format!(
+            "shards of a split in {total} and of a split in {other} parts"
+        )));
+    }
+    parsed.sort();
+    if let Some(w) = parsed.windows(2).find(|w| w[0] == w[1]) {
+        return Err(incomplete(format!("shard {}/{total} given twice", w[0].0)));
+    }
+    let missing: Vec<String> = (1..=total)
+        .filter(|k| !parsed.iter().any(|(pk, _)| pk == k))
+        .map(|k| format!("{k}/{total}"))
+        .collect();
+    if !missing.is_empty() {
+        return Err(incomplete(format!(
+            "missing shard(s) {}",
+            missing.join(", ")
+        )));
+    }
+    Ok(parsed.iter().map(|(k, n)| format!("{k}/{n}")).collect())
 }
 
 impl ProofReport {
@@ -270,8 +314,10 @@ impl ProofReport {
         serde_json::from_str(&text).map_err(|e| unreadable(e.to_string()))
     }
 
-    /// Merges shards of one configuration: accesses in the order of the shards given,
-    /// then sorted by name for a stable result.
+    /// Merges the shards of one configuration into its whole proof, accesses sorted by
+    /// name. Refuses anything but every shard 1/N … N/N of one split, each once: a
+    /// merged report stands for the whole configuration, so a missing shard must not
+    /// read as proven.
     pub fn merge(parts: Vec<(String, ProofReport)>) -> Result<ProofReport, ProofReportError> {
         let mut merged: Option<ProofReport> = None;
         for (path, part) in parts {
@@ -303,7 +349,7 @@ impl ProofReport {
             message: "no report to merge".into(),
         })?;
         merged.accesses.sort_by(|a, b| a.access.cmp(&b.access));
-        merged.shards.sort();
+        merged.shards = whole_split(&merged.shards)?;
         Ok(merged)
     }
 
@@ -315,8 +361,8 @@ impl ProofReport {
     /// Markdown: a summary table, then per access its mismatches and its matrix.
     pub fn to_markdown(&self) -> String {
         let mut out = format!(
-            "# sma prove: {}\n\nConfiguration digest `{}`, generated {}.\n\n| access | setup | verdict | leaks | broken | secrets × actions |\n|---|---|---|---|---|---|\n",
-            md(&self.config), self.config_digest, self.generated_at
+            "# sma prove: {}\n\nConfiguration digest `{}`, generated {}, shards {}.\n\n| access | setup | verdict | leaks | broken | secrets × actions |\n|---|---|---|---|---|---|\n",
+            md(&self.config), self.config_digest, self.generated_at, self.shards.join(", ")
         );
         for a in &self.accesses {
             let (leaks, broken) = a.mismatches();
@@ -791,5 +837,40 @@ mod tests {
         assert!(
             ProofReport::merge(vec![("x".into(), whole.clone()), ("y".into(), whole)]).is_err()
         );
+    }
+
+    #[test]
+    fn a_merge_without_every_shard_is_refused() {
+        let shard = |name: &str, k: &str| report(vec![access(name, false)], k);
+        let merge = |parts: Vec<ProofReport>| {
+            ProofReport::merge(
+                parts
+                    .into_iter()
+                    .map(|p| ("r.json".to_string(), p))
+                    .collect(),
+            )
+        };
+        let err = merge(vec![shard("a", "1/2")]).unwrap_err().to_string();
+        assert!(err.contains("missing shard(s) 2/2"), "{err}");
+        let err = merge(vec![shard("a", "1/3"), shard("b", "3/3")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("missing shard(s) 2/3"), "{err}");
+        let err = merge(vec![shard("a", "1/2"), shard("b", "1/2")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("given twice"), "{err}");
+        let err = merge(vec![shard("a", "1/2"), shard("b", "2/3")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("split in 2 and of a split in 3"), "{err}");
+        assert!(merge(vec![shard("a", "0/2")]).is_err());
+        let shards: Vec<String> = (1..=10).map(|k| format!("{k}/10")).collect();
+        let parts = shards
+            .iter()
+            .enumerate()
+            .map(|(i, k)| shard(&format!("a{i}"), k))
+            .collect();
+        assert_eq!(merge(parts).unwrap().shards, shards, "in numeric order");
     }
 }

@@ -216,3 +216,26 @@ fn a_bare_policy_file_is_proved_and_what_it_cannot_show_is_not_checked() {
     assert_eq!(code, 2);
     assert!(err.contains("--policy checks one access"), "{err}");
 }
+
+/// A static-credentials access has no trust policy: JUnit gives it no `trust` test case
+/// (none passed that was never run), JSON says why; the IRSA access keeps its own.
+#[test]
+fn trust_is_not_reported_for_an_iam_user() {
+    let config = "examples/aws-role-arn.yaml";
+    let (code, junit, err) = sma(&["check", "--config", config, "--format", "junit"]);
+    assert_eq!(code, 0, "{junit}{err}");
+    assert!(
+        junit.contains("classname=\"sma.check.staging-secrets\" name=\"trust\""),
+        "{junit}"
+    );
+    assert!(
+        !junit.contains("classname=\"sma.check.billing-us\" name=\"trust\""),
+        "{junit}"
+    );
+    let (_, json, _) = sma(&["check", "--config", config, "--format", "json"]);
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let not_applicable = value["not_applicable"].as_array().unwrap();
+    assert_eq!(not_applicable.len(), 1, "{json}");
+    assert_eq!(not_applicable[0]["access"], "billing-us");
+    assert_eq!(not_applicable[0]["family"], "trust");
+}

@@ -635,6 +635,19 @@ fn c53_service_account_on_static() {
     );
 }
 #[test]
+fn empty_allowed_namespaces_is_refused_not_read_as_every_namespace() {
+    expect_one(
+        &replaced(
+            VALID,
+            "store_kind: ClusterSecretStore,",
+            "store_kind: ClusterSecretStore, allowed_namespaces: [],",
+        ),
+        "accesses[0].eso.allowed_namespaces",
+        Missing,
+        "remove allowed_namespaces to allow every namespace",
+    );
+}
+#[test]
 fn c54_allowed_namespaces_on_secret_store() {
     expect_one(
         &replaced(

@@ -427,8 +427,8 @@ fn generated_manifests(config: &str) -> Vec<(PathBuf, Value)> {
 fn matrix_configs() -> Vec<String> {
     let mut configs = Vec::new();
     for store_kind in ["SecretStore", "ClusterSecretStore"] {
-        for allowed in ["[]", "[team-a, team-b]"] {
-            if store_kind == "SecretStore" && allowed != "[]" {
+        for allowed in ["", ", allowed_namespaces: [team-a, team-b]"] {
+            if store_kind == "SecretStore" && !allowed.is_empty() {
                 continue;
             }
             configs.push(format!(
@@ -438,11 +438,11 @@ accesses:
   - name: irsa
     setup: role-arn
     secrets: {{prefixes: [app/]}}
-    eso: {{store_kind: {store_kind}, namespace: eso, service_account: eso-sa, allowed_namespaces: {allowed}}}
+    eso: {{store_kind: {store_kind}, namespace: eso, service_account: eso-sa{allowed}}}
   - name: static
     setup: static-credentials
     region: us-east-1
-    eso: {{store_kind: {store_kind}, namespace: eso, allowed_namespaces: {allowed}}}
+    eso: {{store_kind: {store_kind}, namespace: eso{allowed}}}
 "#
             ));
         }
