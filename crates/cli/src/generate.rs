@@ -2,9 +2,12 @@
 //! render the templates, write one directory per access atomically, and print what
 //! each access grants with the warnings a reviewer needs.
 //!
-//! Thin on purpose: validation lives in `model`, rendering and writing in `templates`.
+//! Thin on purpose: validation lives in `model`, rendering and writing in `templates`,
+//! and the proof that the rendered files grant what the configuration says (the
+//! grants printed) in `check`.
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::Args;
@@ -37,8 +40,10 @@ pub struct GenerateArgs {
     pub access: SingleAccessArgs,
 }
 
-/// Runs `sma generate`. Nothing is written unless validation and rendering succeed.
-pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
+/// Runs `sma generate`: exit 0 when written, 1 when the rendered files grant more
+/// than the configuration says (nothing written). Nothing is written unless
+/// validation, rendering and the check succeed.
+pub fn run(args: GenerateArgs) -> anyhow::Result<ExitCode> {
     let plan = match &args.config {
         Some(path) => model::load(path)?,
         None => args.access.single_access().validate()?,
@@ -48,6 +53,34 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
         None => templates::Templates::embedded()?,
     };
     let files = templates::render_plan(&plan, &templates)?;
+    // The grants printed below describe the configuration; prove that the files say
+    // the same before writing them (template overrides can say otherwise).
+    let artifacts: Vec<check::Artifact> = files.iter().map(check::Artifact::from).collect();
+    let report = check::check_plan(&plan, &artifacts)
+        .context("checking the rendered files as `sma check` does")?;
+    let beyond_intent = check::Report {
+        findings: report
+            .open_findings()
+            .filter(|f| f.rule.family() != "lint")
+            .cloned()
+            .collect(),
+        ..report
+    };
+    if !beyond_intent.findings.is_empty() {
+        eprint!(
+            "{}",
+            check::output::render(&beyond_intent, check::output::Format::Text, None)
+        );
+        let source = match &args.templates {
+            Some(dir) => format!("the template overrides in {}", dir.display()),
+            None => "sma's templates".to_owned(),
+        };
+        eprintln!(
+            "error: the files rendered from {source} grant more than the configuration says (findings above); nothing was written to {}. Fix the templates, or change the configuration to say what they should grant; `sma check --config FILE --templates DIR` gives the full report.",
+            args.out.display()
+        );
+        return Ok(ExitCode::from(1));
+    }
     templates::write_atomically(&args.out, &files, args.force)
         .with_context(|| format!("writing {}", args.out.display()))?;
     print!("{}", templates::review_text(&plan));
@@ -57,5 +90,5 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
         plan.accesses.len(),
         args.out.display()
     );
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }

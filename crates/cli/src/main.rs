@@ -24,7 +24,8 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Render CloudFormation, IAM policy and ESO manifests for each access (exit 0
-    /// written, 2 error: nothing written).
+    /// written; 1 when the rendered files grant more than the configuration says, 2 on
+    /// error: nothing written in either case).
     Generate(Box<generate::GenerateArgs>),
     /// Prove a configuration on LocalStack: ESO reads exactly what each access intends.
     Prove(Box<prove::ProveArgs>),
@@ -52,7 +53,7 @@ fn main() -> ExitCode {
         Command::Prove(args) => return prove::run(*args),
         Command::Report(ReportCommand::Merge(args)) => return prove::merge(args),
         Command::Check(args) => return check::run(*args).unwrap_or_else(|e| failed(&e)),
-        Command::Generate(args) => generate::run(*args),
+        Command::Generate(args) => return generate::run(*args).unwrap_or_else(|e| failed(&e)),
         Command::Simulate(args) => simulate::run(args),
         Command::Gateway(args) => gateway::run(args),
     };

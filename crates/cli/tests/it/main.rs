@@ -2,9 +2,11 @@
 //! on the repository's examples and temporary files.
 //!
 //! - `check_command`: `sma check` exit codes, waivers, committed artifacts.
+//! - `generate_overrides`: `sma generate --templates` refuses overrides that grant more.
 //! - `generate_web_identity`: `sma generate` for sma's own `web-identity` setup.
 
 mod check_command;
+mod generate_overrides;
 mod generate_web_identity;
 
 use std::path::PathBuf;
