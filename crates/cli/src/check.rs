@@ -112,6 +112,20 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
         Some(path) => check::input::read_waivers(path)?,
         None => Vec::new(),
     };
+    let unknown: Vec<&str> = waivers
+        .iter()
+        .map(|w| w.access.as_str())
+        .filter(|name| !plan.accesses.iter().any(|a| a.name.as_str() == *name))
+        .collect();
+    if let (Some(path), false) = (&args.waivers, unknown.is_empty()) {
+        let names: Vec<&str> = plan.accesses.iter().map(|a| a.name.as_str()).collect();
+        anyhow::bail!(
+            "{}: waiver(s) for access {}, which the configuration does not have (its accesses: {}). Fix: correct the access name, or remove the waiver",
+            path.display(),
+            unknown.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "),
+            names.join(", ")
+        );
+    }
     if let Some(path) = &args.policy {
         let [access] = plan.accesses.as_slice() else {
             anyhow::bail!(
@@ -157,6 +171,21 @@ fn finish(
     args: &CheckArgs,
 ) -> anyhow::Result<ExitCode> {
     check::waivers::apply_waivers(&mut report.findings, waivers, today());
+    // A waiver that covers nothing hides nothing today but would hide a new finding
+    // tomorrow: say so (on stderr, the report's format stays clean).
+    for w in waivers {
+        let used = report
+            .findings
+            .iter()
+            .any(|f| f.rule == w.rule && f.access == w.access);
+        if !used {
+            eprintln!(
+                "note: the waiver of `{}` for access `{}` matches no finding: remove it",
+                w.rule.id(),
+                w.access
+            );
+        }
+    }
     let format = match args.format {
         FormatArg::Text => check::output::Format::Text,
         FormatArg::Json => check::output::Format::Json,

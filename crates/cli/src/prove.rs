@@ -23,8 +23,9 @@ pub struct ProveArgs {
     )]
     pub config: Option<PathBuf>,
 
-    /// Run features a previous `sma prove` wrote (DIR/features), again: they name their
-    /// configuration and templates (`../config.yaml`, `../templates`).
+    /// Run again the features a previous `sma prove` wrote: DIR is that features
+    /// directory (e.g. `sma-proof/features`); the configuration and templates are read
+    /// next to it (`DIR/../config.yaml`, `DIR/../templates`).
     #[arg(long, value_name = "DIR")]
     pub features: Option<PathBuf>,
 

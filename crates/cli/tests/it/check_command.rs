@@ -239,3 +239,35 @@ fn trust_is_not_reported_for_an_iam_user() {
     assert_eq!(not_applicable[0]["access"], "billing-us");
     assert_eq!(not_applicable[0]["family"], "trust");
 }
+
+/// A waiver naming an access the configuration does not have is a typo that would
+/// silently waive nothing: refused (exit 2, naming it); a waiver covering no finding is
+/// pointed out.
+#[test]
+fn waivers_for_unknown_accesses_are_refused_and_unused_ones_noted() {
+    let dir = std::env::temp_dir().join(format!("sma-check-waiver-names-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let waivers = dir.join("waivers.yaml");
+    let config = "examples/aws-role-arn.yaml";
+    std::fs::write(
+        &waivers,
+        "waivers:\n  - {rule: scope-broader, access: staging-secret, reason: typo, expires: \"2999-12-31\"}\n",
+    )
+    .unwrap();
+    let w = waivers.to_str().unwrap();
+    let (code, _, err) = sma(&["check", "--config", config, "--waivers", w]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("`staging-secret`") && err.contains("staging-secrets, billing-us"),
+        "{err}"
+    );
+    std::fs::write(
+        &waivers,
+        "waivers:\n  - {rule: scope-broader, access: staging-secrets, reason: old, expires: \"2999-12-31\"}\n",
+    )
+    .unwrap();
+    let (code, _, err) = sma(&["check", "--config", config, "--waivers", w]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("matches no finding"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
