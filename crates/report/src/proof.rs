@@ -353,9 +353,25 @@ impl ProofReport {
         Ok(merged)
     }
 
-    /// JSON.
+    /// JSON: the report, with the overall verdict first (`passed`, `verdict`) so a CI
+    /// job need not recompute it (both are ignored when the file is read back).
     pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+        /// The report with its verdict first.
+        #[derive(Serialize)]
+        struct WithVerdict<'a> {
+            passed: bool,
+            verdict: &'static str,
+            #[serde(flatten)]
+            report: &'a ProofReport,
+        }
+        let passed = self.passed();
+        let with_verdict = WithVerdict {
+            passed,
+            verdict: if passed { "proven" } else { "NOT proven" },
+            report: self,
+        };
+        serde_json::to_string_pretty(&with_verdict)
+            .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
     }
 
     /// Markdown: a summary table, then per access its mismatches and its matrix.
@@ -391,6 +407,14 @@ impl ProofReport {
             }
             for f in &a.failures {
                 let _ = writeln!(out, "\n> **Failure:** {}", md(f));
+            }
+            if let Some(c) = &a.list_secrets {
+                let _ = writeln!(
+                    out,
+                    "- ListSecrets: **{}** (intent: {})",
+                    cell_word(c),
+                    if c.expected { "allowed" } else { "denied" }
+                );
             }
             out.push_str("\n| secret | account | region | GetSecretValue | DescribeSecret | GetResourcePolicy | ListSecretVersionIds | why |\n|---|---|---|---|---|---|---|---|\n");
             let mut rows: Vec<&MatrixRow> = a.matrix.iter().collect();
@@ -544,14 +568,19 @@ impl ProofReport {
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"sma prove\">\n",
         );
         for a in &self.accesses {
-            let cases = a.matrix.len() + a.probes.len() + 1;
+            let list_failed = a
+                .list_secrets
+                .as_ref()
+                .is_some_and(|c| c.agreement() <= Agreement::Broken);
+            let cases = a.matrix.len() + a.probes.len() + 1 + usize::from(a.list_secrets.is_some());
             let failures = a
                 .matrix
                 .iter()
                 .filter(|r| r.agreement() <= Agreement::Broken)
                 .count()
                 + a.probes.iter().filter(|p| p.observed.allowed()).count()
-                + usize::from(!a.failures.is_empty());
+                + usize::from(!a.failures.is_empty())
+                + usize::from(list_failed);
             let _ = writeln!(
                 out,
                 "  <testsuite name=\"{}\" tests=\"{cases}\" failures=\"{failures}\">",
@@ -570,6 +599,22 @@ impl ProofReport {
                 );
             }
             out.push_str("</testcase>\n");
+            if let Some(c) = &a.list_secrets {
+                let _ = write!(
+                    out,
+                    "    <testcase classname=\"{}\" name=\"ListSecrets\">",
+                    html(&a.access)
+                );
+                if list_failed {
+                    let _ = write!(
+                        out,
+                        "<failure message=\"ListSecrets: expected {}, {}\"/>",
+                        if c.expected { "allowed" } else { "denied" },
+                        html(&observed_word(&c.observed))
+                    );
+                }
+                out.push_str("</testcase>\n");
+            }
             for r in &a.matrix {
                 let _ = write!(
                     out,
@@ -792,6 +837,32 @@ mod tests {
             shards: vec![shard.into()],
             accesses,
         }
+    }
+
+    #[test]
+    fn a_refused_list_secrets_fails_every_format() {
+        let mut a = access("a", false);
+        a.list_secrets = Some(cell("ListSecrets", true, false));
+        let r = report(vec![a], "1/1");
+        assert_eq!(r.accesses[0].verdict(), Verdict::Broken);
+        let junit = r.to_junit();
+        assert!(
+            junit.contains(
+                "name=\"ListSecrets\"><failure message=\"ListSecrets: expected allowed, denied"
+            ),
+            "{junit}"
+        );
+        assert!(junit.contains("failures=\"1\""), "{junit}");
+        assert!(r
+            .to_markdown()
+            .contains("- ListSecrets: **BROKEN** (intent: allowed)"));
+        let json = r.to_json();
+        assert!(
+            json.starts_with("{\n  \"passed\": false,\n  \"verdict\": \"NOT proven\""),
+            "{json}"
+        );
+        let back: ProofReport = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, r, "the verdict fields are ignored when read back");
     }
 
     #[test]
