@@ -293,7 +293,7 @@ fn check_cluster_rules(c: &mut Collector, cluster: &Cluster, accesses: &[AccessC
                             setup.as_str(),
                             first_setup.as_str()
                         ),
-                        format!("keep one IRSA access: merge this access's secrets into accesses[{first}], or use `setup: static-credentials` here"),
+                        format!("keep one IRSA access per cluster: merge this access's secrets into accesses[{first}] if they are in its region (an IRSA access's store reads one region), or use `setup: static-credentials` here (e.g. for secrets in another region)"),
                     );
                 } else {
                     first_irsa = Some((index, setup));

@@ -15,6 +15,15 @@ pub enum OutputError {
         /// The directory.
         path: PathBuf,
     },
+    /// `force` was given, but the directory holds something sma does not write there:
+    /// it is not replaced (a mistyped `--out` must not delete a project or a home).
+    #[error("{path} holds {entry}, which sma does not write there: --force only replaces a directory sma wrote (README.md or config.yaml and directories). Fix: choose another --out directory, or move {entry} away")]
+    NotSmaOutput {
+        /// The directory.
+        path: PathBuf,
+        /// The first entry sma would not have written.
+        entry: String,
+    },
     /// The output path exists and is not a directory.
     #[error("{path} exists and is not a directory. Fix: choose another --out path")]
     NotADirectory {
@@ -57,24 +66,49 @@ pub fn check_target(out: &Path, force: bool) -> Result<(), OutputError> {
             path: out.to_owned(),
         }),
         Ok(_) => {
-            let empty = std::fs::read_dir(out)
+            let entries: Vec<std::fs::DirEntry> = std::fs::read_dir(out)
                 .map_err(io("cannot list", out))?
-                .next()
-                .is_none();
-            if empty || force {
-                Ok(())
-            } else {
-                Err(OutputError::Exists {
+                .collect::<Result<_, _>>()
+                .map_err(io("cannot list", out))?;
+            if entries.is_empty() {
+                return Ok(());
+            }
+            if !force {
+                return Err(OutputError::Exists {
                     path: out.to_owned(),
-                })
+                });
+            }
+            match entries.iter().find(|e| !sma_writes(e)) {
+                Some(foreign) => Err(OutputError::NotSmaOutput {
+                    path: out.to_owned(),
+                    entry: foreign.file_name().to_string_lossy().into_owned(),
+                }),
+                None => Ok(()),
             }
         }
     }
 }
 
-/// Writes `files` under `out` atomically. With `force`, an existing `out` is replaced
-/// as a whole (files that are no longer generated disappear); without it, an existing
-/// non-empty `out` is an error and nothing is touched.
+/// Whether a top-level entry of an output directory is one sma writes: `README.md`
+/// (`sma generate`), `config.yaml` (`sma prove`), or a visible directory (an access,
+/// or `templates/`, `features/`, `report/`).
+fn sma_writes(entry: &std::fs::DirEntry) -> bool {
+    let name = entry.file_name();
+    let name = name.to_string_lossy();
+    if name.starts_with('.') {
+        return false;
+    }
+    match entry.file_type() {
+        Ok(t) if t.is_dir() => true,
+        Ok(t) if t.is_file() => name == "README.md" || name == "config.yaml",
+        _ => false,
+    }
+}
+
+/// Writes `files` under `out` atomically. With `force`, an existing `out` that sma
+/// wrote is replaced as a whole (files that are no longer generated disappear); one
+/// holding anything else, or without `force` any non-empty `out`, is an error and
+/// nothing is touched.
 pub fn write_atomically(
     out: &Path,
     files: &[GeneratedFile],

@@ -93,13 +93,34 @@ fn an_existing_directory_is_not_clobbered_without_force() {
 fn force_replaces_the_directory_as_a_whole() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    std::fs::create_dir_all(&out).unwrap();
-    std::fs::write(out.join("stale.txt"), "old").unwrap();
+    std::fs::create_dir_all(out.join("removed-access")).unwrap();
+    std::fs::write(out.join("removed-access/iam-policy.json"), "old").unwrap();
+    std::fs::write(out.join("README.md"), "old").unwrap();
     write_atomically(&out, &rendered(), true).unwrap();
     let files = snapshot(&out);
-    assert!(!files.contains_key("stale.txt"));
+    assert!(!files.contains_key("removed-access/iam-policy.json"));
     assert!(files.contains_key("app/iam-policy.json"));
     assert_eq!(entries(tmp.path()), ["out"]);
+}
+
+#[test]
+fn force_never_replaces_a_directory_sma_did_not_write() {
+    let tmp = tempfile::tempdir().unwrap();
+    for foreign in ["important.txt", ".git"] {
+        let out = tmp.path().join(format!("out-{foreign}"));
+        std::fs::create_dir_all(out.join("app")).unwrap();
+        if foreign == ".git" {
+            std::fs::create_dir_all(out.join(foreign)).unwrap();
+        } else {
+            std::fs::write(out.join(foreign), "keep me").unwrap();
+        }
+        let error = write_atomically(&out, &rendered(), true).unwrap_err();
+        assert!(
+            matches!(&error, OutputError::NotSmaOutput { entry, .. } if entry == foreign),
+            "{error}"
+        );
+        assert!(out.join(foreign).exists(), "{foreign} untouched");
+    }
 }
 
 #[test]
