@@ -10,7 +10,7 @@
 //! `find` by `name.regexp` or `tags` can match any name: the used set is then unbounded,
 //! and the access is reported as not narrowable rather than narrowed on a guess.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use eso::manifests::{DataFrom, ExternalSecret, Manifests};
 use model::values::{SecretName, SecretPrefix};
@@ -35,6 +35,22 @@ pub struct Usage {
     /// ExternalSecrets that name the store from a namespace that cannot use it, and
     /// why: ESO never reads through this access for them, so their reads do not count.
     pub refused: Vec<(ExternalSecret, String)>,
+    /// The first ExternalSecret that reads each name or prefix, and the field it reads
+    /// it with (`spec.data`, `spec.dataFrom`): where an `eso-read` finding points.
+    pub readers: BTreeMap<String, (ExternalSecret, &'static str)>,
+}
+
+impl Usage {
+    /// The ExternalSecret that reads `secret` (by its exact name first, then by a
+    /// prefix), with its field.
+    pub fn reader_of(&self, secret: &str) -> Option<&(ExternalSecret, &'static str)> {
+        self.readers.get(secret).or_else(|| {
+            self.prefixes
+                .iter()
+                .find(|p| secret.starts_with(p.as_str()))
+                .and_then(|p| self.readers.get(p))
+        })
+    }
 }
 
 /// The result of the analysis: findings and the YAML snippet.
@@ -95,13 +111,21 @@ pub fn usage_of(access: &Access, external: &[ExternalSecret], prefix: &str) -> U
         usage
             .external_secrets
             .push(format!("{}/{}", es.namespace, es.name));
+        let mut read = |what: String, field: &'static str| {
+            usage
+                .readers
+                .entry(what)
+                .or_insert_with(|| (es.clone(), field));
+        };
         for entry in &es.data {
             usage.names.insert(format!("{prefix}{}", entry.key));
+            read(format!("{prefix}{}", entry.key), "spec.data");
         }
         for entry in &es.data_from {
             match entry {
                 DataFrom::Extract { key } => {
                     usage.names.insert(format!("{prefix}{key}"));
+                    read(format!("{prefix}{key}"), "spec.dataFrom");
                 }
                 DataFrom::Find {
                     name_regexp,
@@ -111,6 +135,7 @@ pub fn usage_of(access: &Access, external: &[ExternalSecret], prefix: &str) -> U
                     // Path filters name prefixes; a regexp or tags on top only narrow.
                     Some(path) => {
                         usage.prefixes.insert(format!("{prefix}{path}"));
+                        read(format!("{prefix}{path}"), "spec.dataFrom");
                     }
                     None if !tags.is_empty() => usage.unbounded.push(format!(
                         "{}/{} finds secrets by tags",
@@ -131,6 +156,16 @@ pub fn usage_of(access: &Access, external: &[ExternalSecret], prefix: &str) -> U
         }
     }
     usage
+}
+
+/// The line of `field` in ExternalSecret `es`, in its file among `files` (1 when the
+/// file or the field is not found).
+fn manifest_line(files: &[Artifact], es: &ExternalSecret, field: &str) -> usize {
+    files
+        .iter()
+        .find(|f| f.path == es.file)
+        .map(|f| crate::eso_consistency::field_line(&f.contents, "ExternalSecret", &es.name, field))
+        .unwrap_or(1)
 }
 
 /// Least privilege of every access of `plan` against the ExternalSecrets of `external`
@@ -180,18 +215,7 @@ pub fn analyze(
                     )),
                     Some(Location {
                         file: es.file.clone(),
-                        line: external_files
-                            .iter()
-                            .find(|f| f.path == es.file)
-                            .map(|f| {
-                                crate::eso_consistency::field_line(
-                                    &f.contents,
-                                    "ExternalSecret",
-                                    &es.name,
-                                    "spec.secretStoreRef",
-                                )
-                            })
-                            .unwrap_or(1),
+                        line: manifest_line(external_files, es, "spec.secretStoreRef"),
                     }),
                 ),
             );
@@ -254,15 +278,47 @@ pub fn analyze(
                     message: format!(
                         "granted but read by no ExternalSecret of the store ({}): {}",
                         usage.external_secrets.join(", "),
-                        finding.message.replace("outside the intent", "outside what the ExternalSecrets read")
+                        finding.message.replace(
+                            "outside the intent",
+                            "outside what the ExternalSecrets read"
+                        )
                     ),
                     ..finding
                 },
-                Rule::ScopeNarrower => Finding {
-                    rule: Rule::EsoRead,
-                    message: format!("an ExternalSecret reads a secret the access does not grant (missing permission): {}", finding.message),
-                    ..finding
-                },
+                Rule::ScopeNarrower => {
+                    let secret = finding
+                        .counterexample
+                        .as_deref()
+                        .map(|c| c.split(" in region ").next().unwrap_or(c))
+                        .unwrap_or_default();
+                    let reader = usage.reader_of(secret);
+                    let message = format!(
+                        "{} reads a secret the access does not grant (missing permission): {}",
+                        reader.map_or("an ExternalSecret".to_owned(), |(es, _)| format!(
+                            "ExternalSecret {}/{}",
+                            es.namespace, es.name
+                        )),
+                        finding
+                            .message
+                            .replace("the intended secret", "the secret")
+                            .replace("; intent: ", "; read by the ExternalSecrets: ")
+                    );
+                    let located = Finding {
+                        rule: Rule::EsoRead,
+                        message,
+                        ..finding
+                    };
+                    match reader {
+                        Some((es, field)) => located.at(
+                            Some(format!("{} ExternalSecret {} {field}", es.file, es.name)),
+                            Some(Location {
+                                file: es.file.clone(),
+                                line: manifest_line(external_files, es, field),
+                            }),
+                        ),
+                        None => located,
+                    }
+                }
                 _ => Finding {
                     rule: Rule::EsoUnproven,
                     ..finding

@@ -52,16 +52,36 @@ fn manifests_that_read_everything_granted_leave_nothing_unused() {
 }
 
 #[test]
-fn a_read_the_access_lacks_is_a_missing_permission() {
-    let result = analyze(&external_secret(
-        "prod",
-        "  data:\n    - secretKey: k\n      remoteRef:\n        key: prod/db\n",
-    ));
+fn a_read_the_access_lacks_is_a_missing_permission_at_its_external_secret() {
+    let manifests = external_secret("db", READS_DB)
+        + &external_secret(
+            "prod",
+            "  data:\n    - secretKey: k\n      remoteRef:\n        key: prod/db\n",
+        );
+    let result = analyze(&manifests);
+    let missing: Vec<_> = result
+        .findings
+        .iter()
+        .filter(|f| f.rule == Rule::EsoRead)
+        .collect();
+    assert_eq!(missing.len(), 1, "{:#?}", result.findings);
+    let f = missing[0];
     assert!(
-        result.findings.iter().any(|f| f.rule == Rule::EsoRead),
-        "{:#?}",
-        result.findings
+        f.message.starts_with("ExternalSecret staging/prod reads"),
+        "{}",
+        f.message
     );
+    assert!(!f.message.contains("intent"), "{}", f.message);
+    let location = f.location.as_ref().expect("located at the ExternalSecret");
+    let line = manifests.lines().nth(location.line - 1).unwrap();
+    assert_eq!(
+        line.trim(),
+        "data:",
+        "line {} of {}",
+        location.line,
+        manifests
+    );
+    assert!(location.file.ends_with(".yaml"), "{location:?}");
 }
 
 #[test]
