@@ -36,10 +36,36 @@ enum Command {
     /// outside its intent and its role trusts only ESO (exit 0 clean, 1 findings, 2 error).
     Check(Box<check::CheckArgs>),
     /// Evaluate authorization cases (JSON Lines in, one JSON line out per case).
+    #[command(after_long_help = SIMULATE_CASES)]
     Simulate(simulate::SimulateArgs),
     /// Serve the IAM-enforcing gateway in front of LocalStack.
     Gateway(gateway::GatewayArgs),
 }
+
+/// `sma simulate --help`: what a case holds and what comes out (the engine's own
+/// description, `iam::simulate`).
+const SIMULATE_CASES: &str = "\
+A case (one JSON object per line):
+  id                    string (required)
+  principal             the caller's ARN, or an OIDC provider ARN or accounts.google.com
+                        for a web-identity caller (required)
+  action                service:Action (required)
+  resource              an ARN, or * (required)
+  role_arn              the role of an assumed-role session
+  resource_account      the account owning the resource
+  unique_id             the caller's user or role id (aws:userid)
+  context               {key: string | [string]}
+  principal_tags        {key: string}
+  web_identity          the token's claims: {sub, aud, azp?, amr?}
+  identity_policies     [policy]
+  resource_policy       policy (also permissions_boundary, session_policy)
+  scps, rcps            [[policy]]: one list per organization level
+A policy is a JSON object, or a string holding one. Unknown fields are refused.
+
+Out, one line per case: {id, decision: Allow | ExplicitDeny | ImplicitDeny, reasons,
+statements, policy_kind?, error_code?, message?}, or {id, error} for a bad case (the
+other cases still run; the exit code is 0 unless reading or writing fails).
+";
 
 #[derive(Subcommand)]
 enum ReportCommand {
