@@ -1,21 +1,8 @@
 //! `sma check` end to end: exit codes (0 clean, 1 findings, 2 error), waivers (waived in
 //! every format, expired fails), committed artifacts.
 
-use std::process::Command;
-
-use crate::root;
-
 fn sma(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_sma"))
-        .current_dir(root())
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    crate::sma(args)
 }
 
 const BROKEN: &str = "crates/check/tests/broken";

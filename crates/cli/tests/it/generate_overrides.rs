@@ -2,8 +2,8 @@
 //! override that grants more is refused (exit 1, the finding with its counterexample,
 //! nothing written); an override that changes nothing the proof sees is written.
 
-use std::path::PathBuf;
-use std::process::Command;
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
 
 use crate::root;
 
@@ -14,28 +14,15 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-fn generate_with(templates: &PathBuf, out: &PathBuf) -> (i32, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_sma"))
-        .current_dir(root())
-        .args([
-            "generate",
-            "--config",
-            "examples/aws-role-arn.yaml",
-            "--templates",
-        ])
-        .arg(templates)
-        .arg("--out")
-        .arg(out)
-        .output()
-        .unwrap();
-    (
-        output.status.code().unwrap_or(-1),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        ),
-    )
+fn generate_with(templates: &Path, out: &Path) -> (i32, String) {
+    let config = ["generate", "--config", "examples/aws-role-arn.yaml"].map(OsStr::new);
+    let (code, stdout, stderr) = crate::sma(config.into_iter().chain([
+        OsStr::new("--templates"),
+        templates.as_os_str(),
+        OsStr::new("--out"),
+        out.as_os_str(),
+    ]));
+    (code, stdout + &stderr)
 }
 
 #[test]

@@ -2,27 +2,19 @@
 //! in the vendor's console), and bad input is refused with the field and the fix,
 //! writing nothing.
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use crate::root;
 
 fn generate(config: &Path, out: &Path) -> (i32, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_sma"))
-        .args(["generate", "--config"])
-        .arg(config)
-        .arg("--out")
-        .arg(out)
-        .output()
-        .unwrap();
-    (
-        output.status.code().unwrap_or(-1),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        ),
-    )
+    let args = [OsStr::new("generate"), OsStr::new("--config")];
+    let (code, stdout, stderr) = crate::sma(args.into_iter().chain([
+        config.as_os_str(),
+        OsStr::new("--out"),
+        out.as_os_str(),
+    ]));
+    (code, stdout + &stderr)
 }
 
 fn scratch(name: &str) -> PathBuf {
@@ -97,33 +89,32 @@ fn flags_describe_one_web_identity_access() {
     let dir = scratch("flags");
     let out = dir.join("out");
     let run = |extra: &[&str]| {
-        let output = Command::new(env!("CARGO_BIN_EXE_sma"))
-            .args([
-                "generate",
-                "--setup",
-                "web-identity",
-                "--cloud",
-                "gcp",
-                "--cluster-name",
-                "prod",
-                "--project-id",
-                "my-project",
-                "--account-id",
-                "123456789012",
-                "--region",
-                "eu-west-3",
-                "--prefix",
-                "app/",
-                "--out",
-            ])
-            .arg(&out)
-            .args(extra)
-            .output()
-            .unwrap();
-        (
-            output.status.code(),
-            String::from_utf8_lossy(&output.stderr).into_owned(),
-        )
+        let flags = [
+            "generate",
+            "--setup",
+            "web-identity",
+            "--cloud",
+            "gcp",
+            "--cluster-name",
+            "prod",
+            "--project-id",
+            "my-project",
+            "--account-id",
+            "123456789012",
+            "--region",
+            "eu-west-3",
+            "--prefix",
+            "app/",
+            "--out",
+        ];
+        let (code, _, stderr) = crate::sma(
+            flags
+                .iter()
+                .map(OsStr::new)
+                .chain([out.as_os_str()])
+                .chain(extra.iter().map(OsStr::new)),
+        );
+        (Some(code), stderr)
     };
     let (code, stderr) = run(&[]);
     assert_ne!(code, Some(0));
