@@ -71,8 +71,13 @@ fn text(report: &Report, prefix: Option<&str>) -> String {
     }
     let open = report.open_findings().count();
     let waived = report.findings.len() - open;
+    // A clean verdict says nothing of what was not checked: the summary says so too.
+    let unchecked = match report.not_checked.len() {
+        0 => String::new(),
+        n => format!(" ({n} check(s) NOT CHECKED, listed above)"),
+    };
     out.push_str(&format!(
-        "sma check: {} access(es), {open} finding(s), {waived} waived: {}\n",
+        "sma check: {} access(es), {open} finding(s), {waived} waived: {}{unchecked}\n",
         report.accesses.len(),
         if open == 0 { "clean" } else { "NOT clean" }
     ));

@@ -85,38 +85,46 @@ pub fn parse_waivers(path: &str, text: &str) -> Result<Vec<Waiver>, CheckError> 
         message,
     };
     let file: WaiversFile = serde_norway::from_str(text).map_err(|e| invalid(e.to_string()))?;
+    // Every problem of the file at once, as for a configuration.
+    let mut problems = Vec::new();
     let mut out = Vec::new();
     for (i, w) in file.waivers.into_iter().enumerate() {
-        let rule = Rule::from_id(&w.rule).ok_or_else(|| {
-            invalid(format!(
+        let rule = Rule::from_id(&w.rule);
+        match rule {
+            None => problems.push(format!(
                 "waivers[{i}].rule: unknown rule `{}`. Fix: use one of {}",
                 w.rule,
                 crate::findings::ALL_RULES.map(Rule::id).join(", ")
-            ))
-        })?;
-        if rule == Rule::WaiverExpired {
-            return Err(invalid(format!(
+            )),
+            Some(Rule::WaiverExpired) => problems.push(format!(
                 "waivers[{i}].rule: an expired waiver cannot be waived. Fix: renew or remove it"
-            )));
+            )),
+            Some(_) => {}
         }
         if w.reason.trim().is_empty() {
-            return Err(invalid(format!(
+            problems.push(format!(
                 "waivers[{i}].reason: empty. Fix: say why the finding is accepted"
-            )));
+            ));
         }
-        let expires = parse_date(&w.expires).ok_or_else(|| {
-            invalid(format!(
+        let expires = parse_date(&w.expires);
+        if expires.is_none() {
+            problems.push(format!(
                 "waivers[{i}].expires: `{}` is not a date. Fix: write YYYY-MM-DD, quoted",
                 w.expires
-            ))
-        })?;
-        out.push(Waiver {
-            rule,
-            access: w.access,
-            reason: w.reason,
-            expires,
-            expires_text: w.expires,
-        });
+            ));
+        }
+        if let (Some(rule), Some(expires)) = (rule, expires) {
+            out.push(Waiver {
+                rule,
+                access: w.access,
+                reason: w.reason,
+                expires,
+                expires_text: w.expires,
+            });
+        }
+    }
+    if !problems.is_empty() {
+        return Err(invalid(problems.join("\n  ")));
     }
     Ok(out)
 }
@@ -188,5 +196,14 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().contains("waivers[0].rule"), "{e}");
+        let e = parse_waivers(
+            "w.yaml",
+            "waivers:\n  - {rule: nope, access: a, reason: x, expires: '2026-01-01'}\n  - {rule: scope-broader, access: a, reason: ' ', expires: 'soon'}\n",
+        )
+        .unwrap_err()
+        .to_string();
+        for field in ["waivers[0].rule", "waivers[1].reason", "waivers[1].expires"] {
+            assert!(e.contains(field), "every problem at once: {e}");
+        }
     }
 }

@@ -183,7 +183,8 @@ fn a_bare_policy_file_is_proved_and_what_it_cannot_show_is_not_checked() {
     );
     assert!(
         out.contains("NOT CHECKED access `app`: trust checks")
-            && out.contains("NOT CHECKED access `app`: eso checks"),
+            && out.contains("NOT CHECKED access `app`: eso checks")
+            && out.contains("NOT clean (2 check(s) NOT CHECKED, listed above)"),
         "{out}"
     );
     let (_, junit, _) = sma(&[&intent[..], &[broken.as_str(), "--format", "junit"]].concat());
