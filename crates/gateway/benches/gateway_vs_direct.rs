@@ -421,27 +421,10 @@ async fn main() {
         &test_support::sdk::root(&account),
         Retries::Sdk,
     );
-    iam.create_user().user_name("bench").send().await.unwrap();
     let policy = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
         "Resource": format!("arn:aws:secretsmanager:{REGION}:{account}:secret:bench/*")}]});
-    iam.put_user_policy()
-        .user_name("bench")
-        .policy_name("read")
-        .policy_document(policy.to_string())
-        .send()
-        .await
-        .unwrap();
-    let key = iam
-        .create_access_key()
-        .user_name("bench")
-        .send()
-        .await
-        .unwrap();
-    let key = key.access_key().unwrap();
-    let (akid, secret) = (
-        key.access_key_id().to_string(),
-        key.secret_access_key().to_string(),
-    );
+    let (akid, secret, _) =
+        test_support::sdk::user_with_policy(&iam, "bench", &policy.to_string()).await;
 
     let direct = Arc::new(client(&ls, &akid, &secret));
     let through = Arc::new(client(&ep, &akid, &secret));

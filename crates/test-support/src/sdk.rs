@@ -78,3 +78,33 @@ pub fn sts(
 ) -> aws_sdk_sts::Client {
     client!(aws_sdk_sts, endpoint, region, c, retries)
 }
+
+/// Creates IAM user `name` with the inline policy `policy` and an access key, through
+/// `iam` (signed as the account's root; through the gateway, the key is captured).
+/// Returns the user's credentials.
+pub async fn user_with_policy(iam: &aws_sdk_iam::Client, name: &str, policy: &str) -> Creds {
+    iam.create_user()
+        .user_name(name)
+        .send()
+        .await
+        .expect("create user");
+    iam.put_user_policy()
+        .user_name(name)
+        .policy_name("p")
+        .policy_document(policy)
+        .send()
+        .await
+        .expect("put policy");
+    let created = iam
+        .create_access_key()
+        .user_name(name)
+        .send()
+        .await
+        .expect("create key");
+    let key = created.access_key().expect("key");
+    (
+        key.access_key_id().to_string(),
+        key.secret_access_key().to_string(),
+        None,
+    )
+}

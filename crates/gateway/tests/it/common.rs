@@ -120,31 +120,7 @@ pub fn err_of<E: aws_sdk_secretsmanager::error::ProvideErrorMetadata>(e: &E) -> 
 /// Creates a user with an inline policy and an access key (through the gateway, so the
 /// key is captured). Returns the user's credentials.
 pub async fn user_with_policy(gw: &str, account: &str, name: &str, policy: &Value) -> Creds {
-    let iam = iam(gw, &root(account));
-    iam.create_user()
-        .user_name(name)
-        .send()
-        .await
-        .expect("create user");
-    iam.put_user_policy()
-        .user_name(name)
-        .policy_name("p")
-        .policy_document(policy.to_string())
-        .send()
-        .await
-        .expect("put policy");
-    let k = iam
-        .create_access_key()
-        .user_name(name)
-        .send()
-        .await
-        .expect("create key");
-    let k = k.access_key().expect("key");
-    (
-        k.access_key_id().to_string(),
-        k.secret_access_key().to_string(),
-        None,
-    )
+    sdk::user_with_policy(&iam(gw, &root(account)), name, &policy.to_string()).await
 }
 
 /// Creates a secret as root; returns its ARN.
